@@ -1,0 +1,125 @@
+"""The ``paperbot`` command line: a thin layer over the service and the ingest pipeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from bot.config import Settings
+from bot.errors import PaperbotError, UsageError
+from bot.ingest.pipeline import expand_paths, ingest_paths
+from bot.store import Store, open_store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="paperbot: ask about papers, get a daily digest.")
+err = Console(stderr=True)
+LARGE_INPUT_BYTES = 5 << 20
+
+
+class State:
+    """What every command needs: the settings, and the store opened on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.store_url())
+        return self._store
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[Path | None, typer.Option("--db", help="SQLite database file (or PAPERBOT_DB)")] = None,
+) -> None:
+    overrides: dict[str, Any] = {"db": db, "database_url": None} if db else {}
+    ctx.obj = State(Settings(**overrides))
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Any]:
+    """A record counter on stderr for large inputs; nothing for small ones or non-terminals."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.completed} records"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("ingest", total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (default: the bundled seeds/)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Ingest seed files, saved arXiv feeds or metadata dumps into the database."""
+    st = state(ctx)
+    chosen = paths or [st.settings.seeds_dir]
+    size = sum(p.stat().st_size for p in expand_paths(chosen))
+    with progress_bar(size > LARGE_INPUT_BYTES) as advance:
+        report = ingest_paths(st.store, chosen, progress=advance)
+    if as_json:
+        data = report.model_dump(exclude={"new_ids"})
+        data["skipped"] = [str(s) for s in report.skipped]
+        print_json(data)
+    else:
+        for skipped in report.skipped:
+            err.print(f"skipped {skipped}", markup=False, highlight=False)
+        typer.echo(report.summary())
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("list")
+def list_papers(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print every paper as a JSON array")] = False,
+) -> None:
+    """List every paper in the database."""
+    papers = sorted(state(ctx).store.iter_papers(), key=lambda p: (p.date is None, p.date), reverse=True)
+    if as_json:
+        print_json([p.to_json() for p in papers])
+        return
+    for p in papers:
+        when = p.date.isoformat() if p.date else "----------"
+        typer.echo(f"{when}  {p.id}  {p.label}")
+
+
+def run() -> None:
+    """Console entry point: user errors become one line on stderr, never a traceback."""
+    try:
+        result = app(standalone_mode=False)  # returns the exit code of typer.Exit
+    except PaperbotError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,82 @@
+"""Merging records of one paper, and linking untitled abstracts to the paper they belong to."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+from bot.models import Paper
+from bot.text import tokens
+
+# TF-IDF cosine above which an abstract is another version of a known one. On the seeds,
+# versions score 0.56-1.0 and different papers at most 0.24.
+SAME_ABSTRACT = 0.4
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+def merge(existing: Paper, new: Paper) -> Paper:
+    """Fold ``new`` into ``existing`` (same paper): nothing known is lost.
+
+    The newer arXiv version supplies the abstract; other abstract versions are kept in
+    ``other_abstracts`` so they stay searchable. The fuller author list wins.
+    """
+    newer = (new.version or 0) > (existing.version or 0)
+    abstract, other = existing.abstract, new.abstract
+    if newer and new.abstract:
+        abstract, other = new.abstract, existing.abstract
+    others = [a for a in _union(existing.other_abstracts, [other, *new.other_abstracts]) if a and a != abstract]
+    authors, et_al = existing.authors, existing.et_al
+    if len(new.authors) > len(existing.authors) or (not existing.authors and new.authors):
+        authors, et_al = new.authors, new.et_al
+    return existing.model_copy(
+        update={
+            "title": existing.title or new.title,
+            "authors": authors,
+            "et_al": et_al,
+            "orgs": _union(existing.orgs, new.orgs),
+            "category": existing.category or new.category,
+            "categories": _union(existing.categories, new.categories),
+            "date": existing.date or new.date,
+            "updated": max(filter(None, [existing.updated, new.updated]), default=None),
+            "has_code": existing.has_code or new.has_code,
+            "abstract": abstract or other,
+            "other_abstracts": [a for a in others if a != (abstract or other)],
+            "sources": _union(existing.sources, new.sources),
+            "arxiv_id": existing.arxiv_id or new.arxiv_id,
+            "version": max(existing.version or 0, new.version or 0) or None,
+            "comment": new.comment if newer and new.comment else existing.comment or new.comment,
+            "journal_ref": existing.journal_ref or new.journal_ref,
+            "doi": existing.doi or new.doi,
+        }
+    )
+
+
+def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | None:
+    """The candidate whose abstract (any version) is a version of ``abstract``, if one is."""
+    pool = [(paper, Counter(tokens(text))) for paper in candidates for text in [paper.abstract, *paper.other_abstracts]]
+    query = Counter(tokens(abstract))
+    if not pool or not query:
+        return None
+    df: Counter[str] = Counter()
+    for _, bag in pool:
+        df.update(bag.keys())
+    df.update(query.keys())
+    n = len(pool) + 1
+
+    def vector(bag: Counter[str]) -> dict[str, float]:
+        weights = {w: (1 + math.log(c)) * math.log((n + 1) / (df[w] + 0.5)) for w, c in bag.items()}
+        norm = math.sqrt(sum(x * x for x in weights.values())) or 1.0
+        return {w: x / norm for w, x in weights.items()}
+
+    q = vector(query)
+    best, best_score = None, SAME_ABSTRACT
+    for paper, bag in pool:
+        v = vector(bag)
+        score = sum(weight * v.get(w, 0.0) for w, weight in q.items())
+        if score >= best_score:
+            best, best_score = paper, score
+    return best

@@ -1,0 +1,156 @@
+"""Ingest files into a store: detect each file's format, parse, merge, link, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from bot.errors import UsageError
+from bot.ingest.merge import best_version_match, merge
+from bot.ingest.reader import open_binary, read_lines
+from bot.ingest.seeds import ParsedPaper, looks_like_seed, parse_seed_lines
+from bot.models import IngestReport, Paper, Skipped
+from bot.store import Store
+
+Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
+INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the input files inside folders named, sorted; a missing path is an error."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(INPUT_SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return files
+
+
+def parse_seed_file(path: Path) -> Iterator[ParsedPaper | Skipped]:
+    with open_binary(path) as stream:
+        yield from parse_seed_lines(read_lines(stream), path.name)
+
+
+def detect_parser(path: Path) -> Parser | None:
+    """Pick the parser from the file's first bytes, not its name."""
+    with open_binary(path) as stream:
+        head = stream.read(4096).decode("utf-8", errors="replace")
+    if looks_like_seed(head):
+        return parse_seed_file
+    for sniff, parser in _extra_formats():
+        if sniff(head):
+            return parser
+    return None
+
+
+def _extra_formats() -> list[tuple[Callable[[str], bool], Parser]]:
+    """Formats that live in their own modules (arXiv feeds, bulk metadata)."""
+    try:
+        from bot.ingest import formats
+    except ImportError:  # pragma: no cover - the module is optional
+        return []
+    return formats.FORMATS
+
+
+class Ingest:
+    """One ingest run: merges parsed papers into the store and counts what changed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.report = IngestReport()
+        self._status: dict[str, str] = {}  # paper id -> added | updated | unchanged
+
+    def add(self, paper: Paper) -> str:
+        """Store one titled paper (merged with what is known of it); returns its id."""
+        existing = self._find_existing(paper)
+        if existing is None:
+            self.store.put_paper(paper)
+            self._status[paper.id] = "added"
+            self.report.new_ids.append(paper.id)
+            return paper.id
+        merged = merge(existing, paper)
+        if merged != existing:
+            self.store.put_paper(merged)
+            if self._status.get(existing.id) != "added":
+                self._status[existing.id] = "updated"
+        else:
+            self._status.setdefault(existing.id, "unchanged")
+        return existing.id
+
+    def _find_existing(self, paper: Paper) -> Paper | None:
+        if paper.arxiv_id and (found := self.store.find_by_arxiv_id(paper.arxiv_id)):
+            return found
+        return self.store.get_paper(paper.id)
+
+    def add_untitled(self, paper: Paper, titled: list[Paper]) -> None:
+        """Link an abstract-only record to the paper it is a version of, or keep it alone."""
+        if not self.link(paper, titled):
+            self.add(paper)
+
+    def link(self, paper: Paper, titled: list[Paper]) -> bool:
+        """Merge an untitled paper into the titled paper it is a version of; False if none is."""
+        match = best_version_match(paper.abstract, titled)
+        if match is None:
+            return False
+        fresh = self.store.get_paper(match.id) or match
+        merged = merge(fresh, paper.model_copy(update={"id": fresh.id}))
+        if merged != fresh:
+            self.store.put_paper(merged)
+            if self._status.get(fresh.id) != "added":
+                self._status[fresh.id] = "updated"
+        else:
+            self._status.setdefault(fresh.id, "unchanged")
+        if self.store.get_paper(paper.id) is not None:
+            self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
+        return True
+
+    def finish(self) -> IngestReport:
+        for status in self._status.values():
+            setattr(self.report, status, getattr(self.report, status) + 1)
+        return self.report
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders in one transaction: a failure leaves the store as it was.
+
+    Untitled records are linked after every titled one is in, so file order does not matter;
+    untitled papers stored by earlier ingests are linked again too.
+    """
+    files = expand_paths(paths)
+    run = Ingest(store)
+    untitled: list[Paper] = []
+    with store.atomic():
+        for path in files:
+            run.report.files.append(path.name)
+            parser = detect_parser(path)
+            if parser is None:
+                run.report.skipped.append(Skipped(file=path.name, line=1, reason="unrecognised file format"))
+                continue
+            for item in parser(path):
+                if isinstance(item, Skipped):
+                    run.report.skipped.append(item)
+                elif item.paper.title is None:
+                    untitled.append(item.paper)
+                else:
+                    run.add(item.paper)
+                if progress:
+                    progress(1)
+        batch = {p.id for p in untitled}
+        orphans = [p for p in store.untitled_papers() if p.id not in batch] if run.report.new_ids else []
+        if untitled or orphans:
+            titled = [p for p in store.iter_papers() if p.title]
+            for paper in untitled:
+                run.add_untitled(paper, titled)
+            for paper in orphans:  # stored before the paper they belong to arrived
+                run.link(paper, titled)
+        report = run.finish()
+        store.record_ingest(report)
+    return report

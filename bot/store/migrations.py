@@ -1,0 +1,44 @@
+"""Versioned schema migrations for the SQLite store, applied in order and recorded."""
+
+from __future__ import annotations
+
+# Each entry: (version, description, SQL script). Never edit a released entry: add one.
+SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "papers, authors, ingest log",
+        """
+        CREATE TABLE papers (
+            id TEXT PRIMARY KEY,
+            title_key TEXT,
+            arxiv_id TEXT,
+            date TEXT,
+            category TEXT,
+            data TEXT NOT NULL,             -- the Paper model as JSON: the source of truth
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX papers_title_key ON papers(title_key);
+        CREATE UNIQUE INDEX papers_arxiv_id ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
+        CREATE INDEX papers_date ON papers(date);
+        CREATE TABLE paper_authors (
+            paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            author_key TEXT NOT NULL,       -- accent- and case-folded identity
+            name TEXT NOT NULL,             -- display spelling
+            PRIMARY KEY (paper_id, position)
+        );
+        CREATE INDEX paper_authors_key ON paper_authors(author_key);
+        CREATE TABLE ingests (
+            id INTEGER PRIMARY KEY,
+            finished_at TEXT NOT NULL,
+            added INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            files TEXT NOT NULL
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
+]

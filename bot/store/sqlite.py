@@ -1,0 +1,227 @@
+"""The embedded SQLite store: one file, WAL, versioned migrations, one transaction per ingest."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.models import IngestReport, Paper, author_key
+from bot.store.migrations import SQLITE_MIGRATIONS
+from bot.text import key
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SQLiteStore:
+    """Papers and bot state in one SQLite file. Nothing above the store writes SQL.
+
+    One connection per thread (SQLite connections must not be shared across threads);
+    ``atomic()`` wraps a unit of work in one transaction.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._memory: sqlite3.Connection | None = None
+        self.migrate()
+
+    # -- connections -------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self.path == ":memory:":  # one shared connection, or every thread sees its own empty db
+            if self._memory is None:
+                self._memory = self._connect()
+            return self._memory
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None) or self._memory
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+        self._memory = None
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction; nested calls join the outer one. On error nothing is written."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; returns the versions applied."""
+        db = self.db
+        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)")
+        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, description, script in SQLITE_MIGRATIONS:
+            if version in done:
+                continue
+            with self.atomic():
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, description, _now())
+                )
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- papers ------------------------------------------------------------------------
+    def get_paper(self, paper_id: str) -> Paper | None:
+        row = self.db.execute("SELECT data FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return Paper.model_validate_json(row[0]) if row else None
+
+    def get_papers(self, ids: Iterable[str]) -> list[Paper]:
+        """Papers in the order of ``ids`` (unknown ids are left out)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Paper] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT data FROM papers WHERE id IN ({marks})", chunk):
+                paper = Paper.model_validate_json(row[0])
+                found[paper.id] = paper
+        return [found[i] for i in wanted if i in found]
+
+    def find_by_arxiv_id(self, arxiv_id: str) -> Paper | None:
+        row = self.db.execute("SELECT data FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        return Paper.model_validate_json(row[0]) if row else None
+
+    def find_by_title_key(self, title_key: str) -> list[Paper]:
+        rows = self.db.execute("SELECT data FROM papers WHERE title_key = ?", (title_key,))
+        return [Paper.model_validate_json(row[0]) for row in rows]
+
+    def put_paper(self, paper: Paper) -> None:
+        """Insert or replace one paper (and its author rows)."""
+        now = _now()
+        self.db.execute(
+            """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET title_key=excluded.title_key, arxiv_id=excluded.arxiv_id,
+                 date=excluded.date, category=excluded.category, data=excluded.data,
+                 updated_at=excluded.updated_at""",
+            (
+                paper.id,
+                key(paper.title) if paper.title else None,
+                paper.arxiv_id,
+                paper.date.isoformat() if paper.date else None,
+                paper.category,
+                paper.model_dump_json(exclude={"label"}),
+                now,
+                now,
+            ),
+        )
+        self.db.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper.id,))
+        self.db.executemany(
+            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
+            [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
+        )
+
+    def delete_paper(self, paper_id: str) -> None:
+        self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper, oldest insert first, streamed in batches."""
+        last = ""
+        while True:
+            rows = self.db.execute(
+                "SELECT id, data FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Paper.model_validate_json(row[1])
+            last = rows[-1][0]
+
+    def untitled_papers(self) -> list[Paper]:
+        rows = self.db.execute("SELECT data FROM papers WHERE title_key IS NULL")
+        return [Paper.model_validate_json(row[0]) for row in rows]
+
+    def count_papers(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+
+    # -- authors -----------------------------------------------------------------------
+    def papers_by_author(self, folded_name: str) -> list[str]:
+        """Ids of the papers of the author with this folded key."""
+        rows = self.db.execute(
+            "SELECT DISTINCT paper_id FROM paper_authors WHERE author_key = ?", (folded_name,)
+        )
+        return [row[0] for row in rows]
+
+    def author_names(self) -> dict[str, tuple[str, int]]:
+        """Folded key -> (display spelling, number of papers). Accented spellings win."""
+        result: dict[str, tuple[str, int]] = {}
+        rows = self.db.execute(
+            "SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key, name"
+        )
+        for folded, name, count in rows:
+            shown, total = result.get(folded, (name, 0))
+            if not name.isascii() and shown.isascii():
+                shown = name  # keep the spelling with accents for display
+            result[folded] = (shown, total + count)
+        return result
+
+    # -- ingest log and key/value state -------------------------------------------------
+    def record_ingest(self, report: IngestReport) -> None:
+        self.db.execute(
+            "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), report.added, report.updated, report.unchanged, len(report.skipped), json.dumps(report.files)),
+        )
+
+    def last_ingest(self) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM ingests ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+
+    def get_meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (our scripts hold no ';' inside literals)."""
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,54 @@
+"""Text normalisation shared by parsing, storage keys and retrieval.
+
+Everything that compares names or titles goes through these functions, so that
+"Pérolat" and "Perolat", or "Munchausen RL" and "munchausen rl", meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Common English function words: they carry no retrieval signal and make BM25 slower.
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can do does for from has have how i in into is it
+    its of on or our over so than that the their them then there these they this those to
+    under up via was we were what when where which while who whom why will with within
+    without you your about after all also any both each few more most other some such
+    only own same too very just should now us me my paper papers""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Léonard Pérolat' -> 'leonard perolat'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # A few letters have no decomposition but an obvious ASCII form.
+    return stripped.translate(_EXTRA_FOLD).casefold()
+
+
+_EXTRA_FOLD = str.maketrans(
+    {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE"}
+)
+
+
+def words(text: str) -> list[str]:
+    """Folded alphanumeric words of ``text``, in order."""
+    return _WORD.findall(fold(text))
+
+
+def key(text: str) -> str:
+    """A comparison key: folded words joined by single spaces."""
+    return " ".join(words(text))
+
+
+def tokens(text: str) -> list[str]:
+    """Retrieval tokens: folded words without stopwords."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def clean_line(text: str) -> str:
+    """Collapse runs of white space and drop control characters."""
+    text = "".join(c if c.isprintable() or c == " " else " " for c in text)
+    return " ".join(text.split())
