@@ -29,11 +29,14 @@ class Settings(BaseSettings):
     )
     dev_guild_id: int | None = Field(None, description="guild to sync slash commands to in development")
     free_text_channels: bool = Field(
-        False, description="answer plain messages in channels an admin enabled (needs the message content intent)"
+        False,
+        description="answer plain messages in channels an admin enabled (needs the message content intent)",
     )
     cooldown_seconds: float = Field(5.0, description="per-user cooldown on expensive commands")
     semantic: bool = Field(True, description="use static embeddings (wordllama) in search")
-    llm_base_url: str | None = Field(None, description="optional OpenAI-compatible endpoint to rewrite answers")
+    llm_base_url: str | None = Field(
+        None, description="optional OpenAI-compatible endpoint to rewrite answers"
+    )
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
     arxiv_user_agent: str = "paperbot/0.1 (team research bot; mailto:paperbot@example.org)"

@@ -30,7 +30,9 @@ def test_seeds_hold_53_distinct_papers(seeded_store: SQLiteStore) -> None:
 
 def test_papers_listed_in_several_files_keep_every_source(seeded_store: SQLiteStore) -> None:
     gemma2 = next(p for p in seeded_store.iter_papers() if p.title and p.title.startswith("Gemma 2:"))
-    assert sorted(gemma2.sources) == sorted(f.name for f in SEEDS.glob("*.txt"))  # in every file, 002 by its abstract
+    assert sorted(gemma2.sources) == sorted(
+        f.name for f in SEEDS.glob("*.txt")
+    )  # in every file, 002 by its abstract
 
 
 def test_older_gkd_abstract_is_linked_and_kept(seeded_store: SQLiteStore) -> None:
@@ -72,7 +74,9 @@ def test_file_order_does_not_matter(tmp_path: Path) -> None:
         assert len(gkd.other_abstracts) == 1
 
 
-def test_failure_mid_ingest_leaves_database_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_mid_ingest_leaves_database_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with SQLiteStore(tmp_path / "db.sqlite") as store:
         ingest_paths(store, [SEEDS / "000_c71aa63bccfb9544.txt"])
         before = [p.model_dump() for p in store.iter_papers()]
@@ -123,8 +127,21 @@ def test_cli_ingest_and_list(tmp_path: Path) -> None:
     assert "53 added" in result.stdout
     listed = json.loads(run_cli("list", "--json", db=db).stdout)
     assert len(listed) == 53
-    keys = {"id", "title", "authors", "et_al", "orgs", "category", "date", "has_code", "abstract", "sources",
-            "arxiv_id", "version", "links"}
+    keys = {
+        "id",
+        "title",
+        "authors",
+        "et_al",
+        "orgs",
+        "category",
+        "date",
+        "has_code",
+        "abstract",
+        "sources",
+        "arxiv_id",
+        "version",
+        "links",
+    }
     assert all(keys <= set(p) for p in listed)
     munchausen = next(p for p in listed if p["title"] == "Munchausen Reinforcement Learning")
     assert munchausen["date"] == "2020-07-28" and munchausen["et_al"] is False

@@ -173,6 +173,7 @@ def test_latin1_and_binary_lines() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 
+
 @given(st.text(max_size=2000))
 @settings(max_examples=300)
 def test_parser_never_raises(text: str) -> None:
@@ -187,14 +188,35 @@ def test_parser_never_raises_on_bytes(data: bytes) -> None:
 
 FIRST = ["Anna", "Bob", "Léonard", "Julien", "Sarah", "Zhaohan", "Matthew", "Yoshua", "Dong-Hyun", "Ryan"]
 LAST = ["Smith", "Pérolat", "Hussenot", "McKenna", "Perrin", "Guo", "Vieillard", "Lee", "O'Neil", "De"]
-TITLE_WORDS = ["Learning", "deep", "RL", "Gemma", "with", "of", "Mean", "Field", "Games:", "A", "Survey", "2", "LLMs", "Q-Values"]
+TITLE_WORDS = [
+    "Learning",
+    "deep",
+    "RL",
+    "Gemma",
+    "with",
+    "of",
+    "Mean",
+    "Field",
+    "Games:",
+    "A",
+    "Survey",
+    "2",
+    "LLMs",
+    "Q-Values",
+]
 
-names = st.builds(lambda f, m, l: " ".join([f, *m, l]), st.sampled_from(FIRST),
-                  st.lists(st.sampled_from(["W.", "L", "Daniel"]), max_size=1), st.sampled_from(LAST))
+names = st.builds(
+    lambda first, middle, last: " ".join([first, *middle, last]),
+    st.sampled_from(FIRST),
+    st.lists(st.sampled_from(["W.", "L", "Daniel"]), max_size=1),
+    st.sampled_from(LAST),
+)
 titles = st.lists(st.sampled_from(TITLE_WORDS), min_size=1, max_size=12).map(" ".join)
-abstracts = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=300).map(
-    lambda s: s.strip()
-).filter(lambda s: bool(s) and not s.startswith("Abstract:"))
+abstracts = (
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=300)
+    .map(lambda s: s.strip())
+    .filter(lambda s: bool(s) and not s.startswith("Abstract:"))
+)
 
 
 @st.composite
@@ -206,7 +228,11 @@ def seed_papers(draw: st.DrawFn) -> Paper:
         title=title,
         authors=draw(st.lists(names, min_size=1, max_size=6)),
         et_al=draw(st.booleans()),
-        orgs=draw(st.lists(st.sampled_from(["deepmind", "google", "mit", "amazon-science"]), max_size=2, unique=True)),
+        orgs=draw(
+            st.lists(
+                st.sampled_from(["deepmind", "google", "mit", "amazon-science"]), max_size=2, unique=True
+            )
+        ),
         category=draw(st.sampled_from(["LG", "CL", "AI"])),
         categories=[],
         date=draw(st.dates(date(1990, 1, 1), date(2030, 12, 31))),
@@ -223,8 +249,11 @@ def test_parse_render_roundtrip(paper: Paper) -> None:
     assert parsed.model_dump(exclude={"categories"}) == paper.model_dump(exclude={"categories"})
 
 
-@given(seed_papers(), st.lists(st.text(max_size=80).filter(lambda s: "\r" not in s), max_size=5),
-       st.lists(st.text(max_size=80).filter(lambda s: "\r" not in s), max_size=5))
+@given(
+    seed_papers(),
+    st.lists(st.text(max_size=80).filter(lambda s: "\r" not in s), max_size=5),
+    st.lists(st.text(max_size=80).filter(lambda s: "\r" not in s), max_size=5),
+)
 @settings(max_examples=200)
 def test_record_among_garbage_is_recovered(paper: Paper, before: list[str], after: list[str]) -> None:
     text = "\n".join([*before, render_record(paper).rstrip("\n"), *after])

@@ -28,7 +28,9 @@ def merge(existing: Paper, new: Paper) -> Paper:
     abstract, other = existing.abstract, new.abstract
     if newer and new.abstract:
         abstract, other = new.abstract, existing.abstract
-    others = [a for a in _union(existing.other_abstracts, [other, *new.other_abstracts]) if a and a != abstract]
+    others = [
+        a for a in _union(existing.other_abstracts, [other, *new.other_abstracts]) if a and a != abstract
+    ]
     authors, et_al = existing.authors, existing.et_al
     if len(new.authors) > len(existing.authors) or (not existing.authors and new.authors):
         authors, et_al = new.authors, new.et_al
@@ -57,7 +59,11 @@ def merge(existing: Paper, new: Paper) -> Paper:
 
 def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | None:
     """The candidate whose abstract (any version) is a version of ``abstract``, if one is."""
-    pool = [(paper, Counter(tokens(text))) for paper in candidates for text in [paper.abstract, *paper.other_abstracts]]
+    pool = [
+        (paper, Counter(tokens(text)))
+        for paper in candidates
+        for text in [paper.abstract, *paper.other_abstracts]
+    ]
     query = Counter(tokens(abstract))
     if not pool or not query:
         return None

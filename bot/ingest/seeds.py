@@ -21,15 +21,45 @@ from typing import NamedTuple
 from bot.ingest.reader import Line
 from bot.models import SUBJECT_CATEGORIES, Paper, Skipped, paper_id
 
-MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 MONTH_NAMES = {i: m for m, i in MONTHS.items()}
-HEADER = re.compile(r"^([A-Z]{2})(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}), (\d{4})(Code)?$")
+HEADER = re.compile(
+    r"^([A-Z]{2})(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}), (\d{4})(Code)?$"
+)
 ABSTRACT_PREFIX = "Abstract:"
 ORG_SEPARATOR = " · "
 ET_AL = " et al."
 MAX_TITLE = 1000
 # Lower-case words that may stand inside a surname ("Bart van Merriënboer").
-PARTICLES = frozenset("van von der den de del della da di du le la dos das bin al ten ter y e".split())
+PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "da",
+        "di",
+        "du",
+        "le",
+        "la",
+        "dos",
+        "das",
+        "bin",
+        "al",
+        "ten",
+        "ter",
+        "y",
+        "e",
+    ]
+)
 # Name prefixes after which a capital is normal inside a word ("McKenna", "DeVries", "O'Neil").
 CAMEL_PREFIXES = ("Mc", "Mac", "De", "Di", "Da", "La", "Le", "Van", "Von", "O'", "O’", "D'", "D’")
 
@@ -203,7 +233,9 @@ def parse_seed_lines(lines: Iterable[Line], source: str) -> Iterator[ParsedPaper
             yield ParsedPaper(_paper(header, parts, stripped, source), header_line)
             header, parts = None, None
             continue
-        yield Skipped(file=source, line=number, reason="line outside any record (expected a subject+date line)")
+        yield Skipped(
+            file=source, line=number, reason="line outside any record (expected a subject+date line)"
+        )
     if header:
         yield truncated()
 

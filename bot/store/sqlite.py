@@ -86,7 +86,9 @@ class SQLiteStore:
     def migrate(self) -> list[int]:
         """Apply pending migrations; returns the versions applied."""
         db = self.db
-        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+        )
         done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
         applied = []
         for version, description, script in SQLITE_MIGRATIONS:
@@ -95,9 +97,7 @@ class SQLiteStore:
             with self.atomic():
                 for statement in _statements(script):
                     db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, description, _now())
-                )
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, description, _now()))
             applied.append(version)
         return applied
 
@@ -204,7 +204,14 @@ class SQLiteStore:
     def record_ingest(self, report: IngestReport) -> None:
         self.db.execute(
             "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), report.added, report.updated, report.unchanged, len(report.skipped), json.dumps(report.files)),
+            (
+                _now(),
+                report.added,
+                report.updated,
+                report.unchanged,
+                len(report.skipped),
+                json.dumps(report.files),
+            ),
         )
 
     def last_ingest(self) -> dict[str, Any] | None:
