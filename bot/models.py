@@ -144,3 +144,57 @@ class IngestReport(BaseModel):
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped ({len(self.files)} files)"
         )
+
+
+class SearchHit(BaseModel):
+    """A paper found for a query, with its fused score."""
+
+    paper: Paper
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.paper
+        return {
+            "id": p.id,
+            "title": p.title,
+            "label": p.label,
+            "authors": p.authors,
+            "et_al": p.et_al,
+            "abstract": p.abstract,
+            "category": p.category,
+            "categories": p.categories,
+            "date": p.date.isoformat() if p.date else None,
+            "has_code": p.has_code,
+            "arxiv_id": p.arxiv_id,
+            "score": round(self.score, 6),
+            "links": p.links,
+        }
+
+
+class Answer(BaseModel):
+    """What the bot says to a free-text request: a summary text plus the papers it cites."""
+
+    intent: str
+    query: str
+    text: str
+    hits: list[SearchHit] = Field(default_factory=list)
+    passages: list[str] = Field(default_factory=list)  # the best paper's sentences that answer
+    heading: str | None = None  # e.g. "Papers by Julien Pérolat (6), newest first"
+    empty_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "text": self.text,
+            "passages": self.passages,
+            "results": [h.to_json() for h in self.hits],
+        }
+
+
+class Stats(BaseModel):
+    papers: int
+    authors: int
+    categories: dict[str, int]
+    untitled: int
+    last_ingest: str | None = None
+    last_digest: str | None = None

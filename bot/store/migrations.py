@@ -41,4 +41,16 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """,
     ),
+    (
+        2,
+        "embeddings cache",
+        """
+        CREATE TABLE embeddings (
+            paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,        -- hash of the embedded text: stale when it changes
+            vector BLOB NOT NULL            -- float32 array
+        );
+        """,
+    ),
 ]

@@ -200,6 +200,20 @@ class SQLiteStore:
             result[folded] = (shown, total + count)
         return result
 
+    # -- embeddings ------------------------------------------------------------------------
+    def embeddings(self, model: str) -> dict[str, tuple[str, bytes]]:
+        """paper id -> (text hash, float32 vector bytes) for one embedding model."""
+        rows = self.db.execute("SELECT paper_id, text_hash, vector FROM embeddings WHERE model = ?", (model,))
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def put_embeddings(self, model: str, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        """Store (paper id, text hash, vector bytes) rows, replacing older ones."""
+        with self.atomic():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embeddings (paper_id, model, text_hash, vector) VALUES (?, ?, ?, ?)",
+                [(pid, model, text_hash, vector) for pid, text_hash, vector in rows],
+            )
+
     # -- ingest log and key/value state -------------------------------------------------
     def record_ingest(self, report: IngestReport) -> None:
         self.db.execute(
@@ -213,6 +227,15 @@ class SQLiteStore:
                 json.dumps(report.files),
             ),
         )
+        if report.added or report.updated:
+            self.bump_corpus_version()
+
+    def bump_corpus_version(self) -> None:
+        """Mark the corpus as changed, so search indexes built from it know they are stale."""
+        self.set_meta("corpus_version", str(self.corpus_version() + 1))
+
+    def corpus_version(self) -> int:
+        return int(self.get_meta("corpus_version") or 0)
 
     def last_ingest(self) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM ingests ORDER BY id DESC LIMIT 1").fetchone()
