@@ -116,9 +116,8 @@ def check_routing(service: PaperService, row: dict[str, Any]) -> list[str]:
         wanted = author_key(row["author"])
         if any(wanted not in {author_key(a) for a in p.authors} for p in papers):
             problems.append("a result is not by the author")
-    if "topic" in row:
-        if any(not any(fold(t) in fold(f"{p.label} {p.abstract}") for t in row["topic"]) for p in papers):
-            problems.append("a result is off topic")
+    if "topic" in row and not all(_on_topic(p, row["topic"]) for p in papers):
+        problems.append("a result is off topic")
     if "since" in row:
         since = dt.date.fromisoformat(row["since"])
         if any(p.date is None or p.date < since for p in papers):
@@ -141,10 +140,16 @@ def check_routing(service: PaperService, row: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _on_topic(paper: Paper, topics: list[str]) -> bool:
+    """One of the topic words stands in the title or abstract."""
+    text = fold(f"{paper.label} {paper.abstract}")
+    return any(fold(t) in text for t in topics)
+
+
 def _fits(paper: Paper, row: dict[str, Any]) -> bool:
     if "author" in row and author_key(row["author"]) not in {author_key(a) for a in paper.authors}:
         return False
-    if "topic" in row and not any(fold(t) in fold(f"{paper.label} {paper.abstract}") for t in row["topic"]):
+    if "topic" in row and not _on_topic(paper, row["topic"]):
         return False
     return not ("since" in row and (paper.date is None or paper.date < dt.date.fromisoformat(row["since"])))
 

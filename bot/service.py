@@ -161,7 +161,10 @@ class PaperService:
             until=until,
             has_code=has_code,
         )
-        return self.retrieve(self.route(text), k, filters)
+        try:
+            return self.retrieve(self.route(text), k, filters)
+        except NotFound:  # "similar to <a title we do not have>": no results, not an error
+            return []
 
     def ask(self, question: str, k: int = 10) -> Answer:
         query = self.route(question)

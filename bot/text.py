@@ -105,12 +105,19 @@ STOPWORDS = frozenset(
 )
 
 
-def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Léonard Pérolat' -> 'leonard perolat'."""
+def strip_accents(text: str) -> str:
+    """'Pérolat' -> 'Perolat' (case kept)."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     # A few letters have no decomposition but an obvious ASCII form.
-    return stripped.translate(_EXTRA_FOLD).casefold()
+    return stripped.translate(_EXTRA_FOLD)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Léonard Pérolat' -> 'leonard perolat'."""
+    return strip_accents(text).casefold()
 
 
 _EXTRA_FOLD = str.maketrans(

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from bot.text import STOPWORDS, fold
+from bot.text import STOPWORDS, fold, strip_accents
 
 _RAW_TOKEN = re.compile(r"[^\W_]+")
 _PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
@@ -29,6 +29,7 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def analyze_token(raw: str) -> tuple[str, ...]:
     """The index terms of one raw token (with its original case)."""
+    raw = strip_accents(raw)
     if _PLURAL_ACRONYM.match(raw):
         raw = raw[:-1]
     whole = fold(raw)

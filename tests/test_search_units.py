@@ -1,0 +1,162 @@
+"""Unit tests of the retrieval components: analysis, sentences, fusion, authors, routing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.query import parse_query
+from bot.search.analysis import acronyms, analyze
+from bot.search.filters import category_matches
+from bot.search.fusion import fuse, rrf
+from bot.search.fuzzy import AuthorIndex
+from bot.search.lexical import LexicalIndex
+from bot.sentences import split_sentences
+from bot.text import fold, key
+
+
+def test_fold_and_key() -> None:
+    assert fold("Léonard Pérolat") == "leonard perolat"
+    assert key("  Gemma 2: Improving—Open ") == "gemma 2 improving open"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("EmbeddingGemma", {"embeddinggemma", "embed", "gemma"}),
+        ("VLMs", {"vlm"}),
+        ("gemma3", {"gemma3", "gemma", "3"}),
+        ("averaging averaged", {"averag"}),
+        ("Pérolat", {"perolat"}),
+        ("the of and", set()),
+    ],
+)
+def test_analyze(text: str, expected: set[str]) -> None:
+    assert set(analyze(text)) == expected
+
+
+def test_acronyms() -> None:
+    assert acronyms("BOND: Aligning LLMs with Best-of-N Distillation") >= {"bond", "llm"}
+    assert "gkd" in acronyms("we propose Generalized Knowledge Distillation (GKD)")
+    assert "gemma" not in acronyms("Gemma models")
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "We follow Geist et al. (2019) closely. It works.",
+            ["We follow Geist et al. (2019) closely.", "It works."],
+        ),
+        ("Tasks, e.g. Atari, are hard. We win.", ["Tasks, e.g. Atari, are hard.", "We win."]),
+        ("Gemini 2.5 Pro improves 3.5 points. Next.", ["Gemini 2.5 Pro improves 3.5 points.", "Next."]),
+        (
+            r"An $\varepsilon$-optimal policy when $\varepsilon$ is small. This is new.",
+            [r"An $\varepsilon$-optimal policy when $\varepsilon$ is small.", "This is new."],
+        ),
+        ("Math $a. B$ stays whole. Done!", ["Math $a. B$ stays whole.", "Done!"]),
+        ("By Samuel L. Smith and others. Fine.", ["By Samuel L. Smith and others.", "Fine."]),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+def test_rrf_and_fuse() -> None:
+    fused = rrf({"a": [1, 2, 3], "b": [3, 1]}, k=1)
+    assert max(fused, key=fused.__getitem__) == 1
+    combined = fuse(
+        {"bm25": {1: 10.0, 2: 1.0}, "semantic": {1: 0.5, 2: 0.7, 3: 0.5}}, {"bm25": 1, "semantic": 1}
+    )
+    assert combined[1] == pytest.approx(1.0) and combined[2] == pytest.approx(0.1 + 1.0)
+    assert 3 not in combined  # the minimum of a min-max signal adds nothing
+
+
+@pytest.mark.parametrize(
+    ("wanted", "category", "categories", "ok"),
+    [
+        ("LG", "LG", ["cs.LG"], True),
+        ("cs.LG", "LG", ["cs.LG"], True),
+        ("lg", None, ["cs.LG"], True),
+        ("cs.CL", "LG", ["cs.LG"], False),
+        ("stat.ML", None, ["cs.LG", "stat.ML"], True),
+        ("math.LG", None, ["cs.LG"], False),
+    ],
+)
+def test_category_matches(wanted: str, category: str | None, categories: list[str], ok: bool) -> None:
+    assert category_matches(wanted, category, categories) is ok
+
+
+@pytest.fixture
+def authors() -> AuthorIndex:
+    return AuthorIndex(
+        {
+            "julien perolat": ("Julien Pérolat", 6),
+            "leonard hussenot": ("Léonard Hussenot", 3),
+            "olivier pietquin": ("Olivier Pietquin", 4),
+            "mathieu lauriere": ("Mathieu Laurière", 6),
+            "matthieu geist": ("Matthieu Geist", 5),
+            "gemma team": ("Gemma Team", 3),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "resolved"),
+    [
+        ("perolat", ["julien perolat"]),
+        ("Pérolat", ["julien perolat"]),
+        ("L. Hussenot", ["leonard hussenot"]),
+        ("mathieu lauriere", ["mathieu lauriere"]),
+        ("Olivier Pietqin", ["olivier pietquin"]),
+        ("pietqin", ["olivier pietquin"]),
+        ("reinforcement", []),
+        ("gemma", []),
+    ],
+)
+def test_author_resolution(authors: AuthorIndex, typed: str, resolved: list[str]) -> None:
+    assert authors.resolve(typed) == resolved
+
+
+def test_author_completion_is_accent_insensitive(authors: AuthorIndex) -> None:
+    assert authors.complete("laur")[0] == "Mathieu Laurière"
+    assert authors.complete("perol")[0] == "Julien Pérolat"
+    assert len(authors.complete("")) <= 25
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "extra"),
+    [
+        ("papers by Léonard Hussenot", "author", {"author_keys": ["leonard hussenot"]}),
+        ("what has Olivier Pietquin written on momentum?", "author", {"topic": "momentum"}),
+        ("Perolat's papers on mean field games", "author", {"topic": "mean field games"}),
+        ("pietquin", "author", {}),
+        ("latest on mean field games", "latest", {"topic": "mean field games", "newest_first": True}),
+        ("recent papers about reward models", "latest", {"topic": "reward models"}),
+        ("papers since 2023 about language model distillation", "topic", {"since": dt.date(2023, 1, 1)}),
+        ("papers by Mathieu Laurière since 2022", "author", {"since": dt.date(2022, 1, 1)}),
+        ("similar to Hindsight Credit Assignment", "similar", {"similar_to": "Hindsight Credit Assignment"}),
+        ("GKD", "acronym", {"text": "GKD"}),
+        ("what is RLAIF?", "acronym", {"text": "RLAIF"}),
+        ("which paper averages reward models?", "question", {}),
+        ("", "empty", {}),
+        ("?!*", "empty", {}),
+    ],
+)
+def test_routing(authors: AuthorIndex, text: str, intent: str, extra: dict) -> None:  # type: ignore[type-arg]
+    query = parse_query(text, authors)
+    assert query.intent == intent
+    for name, value in extra.items():
+        assert getattr(query, name) == value
+
+
+def test_title_like_text_routes_to_title(authors: AuthorIndex) -> None:
+    assert parse_query("munchausen reinforcment learning", authors, title_score=97).intent == "title"
+
+
+def test_lexical_corrects_typos_and_completes() -> None:
+    index = LexicalIndex([analyze("Munchausen Reinforcement Learning"), analyze("technical report on gemma")])
+    assert index.correct(analyze("reinforcment")[0]) == ["reinforc"]
+    assert "technic" in index.correct("tech")
+    assert index.correct("zzzzqqq") == ["zzzzqqq"]
