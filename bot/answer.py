@@ -6,7 +6,6 @@ No language model is needed; an optional OpenAI-compatible endpoint may rewrite 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -135,11 +134,3 @@ def empty_reason(query: Query, author_name: str | None) -> str:
             f" since {query.since.year}." if query.since else "."
         )
     return "No paper matches that. Try other words, a title, or an author's name."
-
-
-def bm25_idf(doc_freq: Callable[[str], int], size: int) -> Callable[[str], float]:
-    def idf(term: str) -> float:
-        df = doc_freq(term)
-        return math.log(1 + (size - df + 0.5) / (df + 0.5))
-
-    return idf

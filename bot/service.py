@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.answer import bm25_idf, build_answer
+from bot.answer import build_answer
 from bot.errors import NotFound
 from bot.ingest.pipeline import ingest_paths
 from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
 from bot.query import Query, parse_query
-from bot.search.build import build_engine
+from bot.search.build import load_or_build
 from bot.search.engine import SearchEngine
 from bot.search.filters import Filters
 from bot.search.fuzzy import title_scores
@@ -56,7 +56,7 @@ class PaperService:
         if self._engine is None or version != self._version:
             with self._lock:
                 if self._engine is None or version != self._version:
-                    self._engine = build_engine(self.store, self.embedder)
+                    self._engine = load_or_build(self.store, self.embedder, self.store.index_folder())
                     self._version = version
         return self._engine
 
@@ -68,9 +68,7 @@ class PaperService:
     def route(self, text: str) -> Query:
         engine = self.engine
         text = text[:MAX_QUERY_CHARS]
-        best_title = (
-            max(title_scores(text, engine.titles).values(), default=0.0) if len(engine) <= 20_000 else 0.0
-        )
+        best_title = engine.best_title_score(text)
         return parse_query(text, engine.authors, best_title)
 
     def retrieve(self, query: Query, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
@@ -125,13 +123,15 @@ class PaperService:
         if len(stems) < 2:
             return ranked
         pattern = re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
-        papers = self.store.get_papers(self.engine.ids[i] for i in ranked[: k * 20])
-        phrase = [self.engine.position[p.id] for p in papers if pattern.search(p.label + " " + p.abstract)]
+        papers = self.store.get_papers(self.engine.id_at(i) for i in ranked[: k * 20])
+        phrase = self.engine.positions(p.id for p in papers if pattern.search(p.label + " " + p.abstract))
         return phrase if len(phrase) >= 2 else ranked
 
     def _similar_hits(self, reference: str, k: int, filters: Filters) -> list[SearchHit]:
         engine = self.engine
-        index = engine.position[self.paper(reference).id]
+        index = engine.position(self.paper(reference).id)
+        if index is None:
+            return []
         scored = engine.similar(index, k * 3)
         mask = engine.mask(filters)
         kept = [(s.index, s.score) for s in scored if mask is None or mask[s.index]]
@@ -139,8 +139,8 @@ class PaperService:
 
     def _hits(self, scored: Iterable[tuple[int, float]]) -> list[SearchHit]:
         scored = list(scored)
-        papers = self.store.get_papers(self.engine.ids[i] for i, _ in scored)
-        score_of = {self.engine.ids[i]: s for i, s in scored}
+        papers = self.store.get_papers(self.engine.id_at(i) for i, _ in scored)
+        score_of = {self.engine.id_at(i): s for i, s in scored}
         return [SearchHit(paper=p, score=score_of[p.id]) for p in papers]
 
     # -- the façade -----------------------------------------------------------------------
@@ -174,7 +174,7 @@ class PaperService:
             return Answer(intent=query.intent, query=question, text=str(exc), empty_reason=str(exc))
         engine = self.engine
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
-        idf = bm25_idf(engine.lexical.doc_freq, len(engine))
+        idf = engine.lexical.idf
         return build_answer(query, hits, idf, self.embedder, author_name)
 
     def paper(self, reference: str) -> Paper:
@@ -188,12 +188,12 @@ class PaperService:
         scores = title_scores(
             reference,
             engine.titles,
-            None if len(engine) <= 20_000 else [s.index for s in engine.search(reference, 50)],
+            None if len(engine) <= 2_000 else [s.index for s in engine.search(reference, 50)],
         )
         if not scores:
             raise NotFound(f"No paper titled like '{reference[:80]}'. Try /search with other words.")
         best = max(scores, key=lambda i: scores[i])
-        paper = self.store.get_paper(engine.ids[best])
+        paper = self.store.get_paper(engine.id_at(best))
         assert paper is not None
         return paper
 
@@ -214,12 +214,13 @@ class PaperService:
     ) -> list[Paper]:
         since = (today or dt.date.today()) - dt.timedelta(days=days)
         mask = self.engine.mask(Filters(category=category, since=since))
-        return self.store.get_papers(self.engine.ids[i] for i in self.engine.newest(mask, k))
+        return self.store.get_papers(self.engine.id_at(i) for i in self.engine.newest(mask, k))
 
     def complete_titles(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(label, paper id) pairs for a title autocomplete box."""
         engine = self.engine
-        return [(engine.labels[i], engine.ids[i]) for i in engine.complete_titles(text, limit)]
+        papers = self.store.get_papers(engine.id_at(i) for i in engine.complete_titles(text, limit))
+        return [(p.label, p.id) for p in papers]
 
     def complete_authors(self, text: str, limit: int = 25) -> list[str]:
         return self.engine.authors.complete(text, limit)

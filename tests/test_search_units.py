@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import numpy as np
 import pytest
 
 from bot.query import parse_query
@@ -156,7 +158,31 @@ def test_title_like_text_routes_to_title(authors: AuthorIndex) -> None:
 
 
 def test_lexical_corrects_typos_and_completes() -> None:
-    index = LexicalIndex([analyze("Munchausen Reinforcement Learning"), analyze("technical report on gemma")])
+    index = LexicalIndex.build(
+        [analyze("Munchausen Reinforcement Learning"), analyze("technical report on gemma")]
+    )
     assert index.correct(analyze("reinforcment")[0]) == ["reinforc"]
     assert "technic" in index.correct("tech")
     assert index.correct("zzzzqqq") == ["zzzzqqq"]
+
+
+def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    docs = [["a", "b", "a"], ["b", "c"], ["c", "c", "c", "d"], []]
+    index = LexicalIndex.build(docs)
+    n, avgdl = 4, sum(map(len, docs)) / 4
+
+    def expected(term: str, doc: list[str]) -> float:
+        df = sum(term in d for d in docs)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        tf = doc.count(term)
+        return idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
+
+    for query in (["a"], ["b", "c"], ["c", "c"], ["zzz"]):
+        want = [sum(expected(t, d) for t in query) for d in docs]
+        assert index.scores(query).tolist() == pytest.approx(want, rel=1e-5)
+    assert index.docs_with("c").tolist() == [1, 2] and index.doc_freq("b") == 2
+    index.save(tmp_path / "idx")
+    loaded = LexicalIndex.load(tmp_path / "idx")
+    assert loaded.scores(["b", "c"]).tolist() == pytest.approx(index.scores(["b", "c"]).tolist())
+    mask = np.array([True, False, True, True])
+    assert loaded.scores(["b"], mask).tolist()[1] == 0.0

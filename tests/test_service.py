@@ -159,3 +159,25 @@ def test_cli_search_ask_batch(seeded_db: Path, tmp_path: Path) -> None:
     assert answer["intent"] == "acronym" and answer["results"]
     report = cli("eval", "--questions", str(FIXTURES / "eval" / "dev_questions.jsonl"))
     assert "hit@1=" in report and "MRR@10=" in report
+
+
+def test_index_is_saved_reused_and_rebuilt_after_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.ingest.pipeline import ingest_paths
+    from bot.search import build
+    from tests.conftest import SEEDS
+
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    ingest_paths(store, [SEEDS / "000_c71aa63bccfb9544.txt"])
+    first = PaperService(store, embedder=False)
+    assert len(first.engine) == 6
+    assert (tmp_path / "db.sqlite.index" / "meta.json").exists()
+    builds = []
+    monkeypatch.setattr(build, "build_engine", lambda *a, **k: builds.append(1))
+    again = PaperService(store, embedder=False)
+    assert len(again.engine) == 6 and builds == []  # loaded from disk
+    assert again.search("BOND best-of-n", k=1)[0].paper.title.startswith("BOND")
+    monkeypatch.undo()
+    ingest_paths(store, [SEEDS])
+    assert len(again.engine) == 53  # the corpus changed: rebuilt

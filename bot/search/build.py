@@ -1,49 +1,179 @@
-"""Build a search engine from a store, reusing stored embeddings and adding missing ones."""
+"""Build a search engine from a store in one streaming pass, and keep it on disk.
+
+Papers are read in id order, in chunks; each chunk is analysed for the lexical indexes
+and embedded (only papers whose text changed since their stored embedding). Nothing
+holds the whole corpus as Paper objects, so a million papers fit in a few GB.
+"""
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from bot.models import Paper
-from bot.search.engine import SearchEngine, embedding_text
+from bot.search.analysis import Analyzer
+from bot.search.engine import Columns, SearchEngine, document_text, embedding_text, title_terms
 from bot.search.fuzzy import AuthorIndex
+from bot.search.lexical import LexicalBuilder, LexicalIndex
 from bot.search.semantic import Embedder, SemanticIndex, text_hash
 from bot.store import Store
+from bot.text import key
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 1024
+CHUNK = 2048
+FORMAT = 3  # bump when the saved layout changes
+
+
+def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
+    while chunk := list(itertools.islice(papers, size)):
+        yield chunk
 
 
 def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine:
-    papers = list(store.iter_papers())
-    semantic = SemanticIndex(embedder, embedding_matrix(store, embedder, papers)) if embedder else None
-    return SearchEngine(papers, AuthorIndex(store.author_names()), semantic)
+    analyzer = Analyzer()
+    body, titles_field = LexicalBuilder(), LexicalBuilder()
+    ids: list[str] = []
+    titles: list[str] = []
+    ordinals: list[int] = []
+    has_code: list[bool] = []
+    names: dict[str, int] = {}
+    offsets, category_ids = [0], []
+    vectors: list[np.ndarray] = []
+    for chunk in _chunks(store.iter_papers(), CHUNK):
+        for paper in chunk:
+            ids.append(paper.id)
+            titles.append(key(paper.label))
+            ordinals.append(paper.date.toordinal() if paper.date else 0)
+            has_code.append(paper.has_code)
+            for name in dict.fromkeys(c for c in [paper.category, *paper.categories] if c):
+                category_ids.append(names.setdefault(name, len(names)))
+            offsets.append(len(category_ids))
+            body.add(analyzer(document_text(paper)))
+            titles_field.add(title_terms(paper, analyzer))
+        if embedder is not None:
+            vectors.append(_embed_chunk(store, embedder, chunk))
+    columns = Columns(
+        ids=np.array(ids, dtype=str),
+        titles=titles,
+        ordinals=np.array(ordinals, dtype=np.int32),
+        has_code=np.array(has_code, dtype=bool),
+        category_names=list(names),
+        category_offsets=np.array(offsets, dtype=np.int64),
+        category_ids=np.array(category_ids, dtype=np.int32),
+    )
+    semantic = None
+    if embedder is not None:
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+        semantic = SemanticIndex.build(embedder, matrix)
+    return SearchEngine(
+        columns, body.finish(), titles_field.finish(), AuthorIndex(store.author_names()), semantic
+    )
 
 
-def embedding_matrix(store: Store, embedder: Embedder, papers: list[Paper]) -> np.ndarray:
-    """Row i embeds papers[i]. Only papers whose text changed since last time are embedded."""
-    cached = store.embeddings(embedder.name)
-    matrix = np.zeros((len(papers), embedder.dim), dtype=np.float32)
-    missing: list[tuple[int, str, str, str]] = []
-    for i, paper in enumerate(papers):
+def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.ndarray:
+    """Vectors for a chunk: stored ones where the text is unchanged, new ones stored."""
+    cached = store.embeddings_for(embedder.name, [p.id for p in chunk])
+    matrix = np.zeros((len(chunk), embedder.dim), dtype=np.float32)
+    missing = []
+    for i, paper in enumerate(chunk):
         text = embedding_text(paper)
         digest = text_hash(text)
         hit = cached.get(paper.id)
         if hit and hit[0] == digest:
-            matrix[i] = np.frombuffer(hit[1], dtype=np.float32)
+            matrix[i] = np.frombuffer(hit[1], dtype=np.float16)
         else:
             missing.append((i, paper.id, digest, text))
     if missing:
-        log.info("embedding %d papers", len(missing))
-    for start in range(0, len(missing), EMBED_BATCH):
-        chunk = missing[start : start + EMBED_BATCH]
-        vectors = embedder.embed([text for *_, text in chunk])
-        for (i, *_), vector in zip(chunk, vectors, strict=True):
+        fresh = embedder.embed([text for *_, text in missing]).astype(np.float16)
+        for (i, *_), vector in zip(missing, fresh, strict=True):
             matrix[i] = vector
         store.put_embeddings(
-            embedder.name,
-            [(pid, digest, vec.tobytes()) for (_, pid, digest, _), vec in zip(chunk, vectors, strict=True)],
+            embedder.name, [(pid, d, v.tobytes()) for (_, pid, d, _), v in zip(missing, fresh, strict=True)]
         )
     return matrix
+
+
+# -- on disk ------------------------------------------------------------------------------
+def save_engine(engine: SearchEngine, folder: Path, meta: dict[str, object]) -> None:
+    """Write the engine to ``folder`` atomically (a temp folder renamed into place)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
+    c = engine.columns
+    np.save(tmp / "ids.npy", c.ids)
+    np.save(tmp / "ordinals.npy", c.ordinals)
+    np.save(tmp / "has_code.npy", c.has_code)
+    np.save(tmp / "category_offsets.npy", c.category_offsets)
+    np.save(tmp / "category_ids.npy", c.category_ids)
+    np.save(tmp / "title_order.npy", engine.title_order)
+    (tmp / "titles.txt").write_text("\n".join(c.titles), encoding="utf-8")
+    (tmp / "category_names.json").write_text(json.dumps(c.category_names))
+    (tmp / "authors.json").write_text(json.dumps(engine.authors.names, ensure_ascii=False))
+    engine.lexical.save(tmp / "body")
+    engine.title_lexical.save(tmp / "title")
+    if engine.semantic is not None:
+        (tmp / "semantic").mkdir()
+        engine.semantic.save(tmp / "semantic")
+    (tmp / "meta.json").write_text(json.dumps({**meta, "format": FORMAT}))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_engine(folder: Path, embedder: Embedder | None) -> SearchEngine:
+    titles = (folder / "titles.txt").read_text(encoding="utf-8").split("\n")
+    columns = Columns(
+        ids=np.load(folder / "ids.npy"),
+        titles=titles if titles != [""] else [],
+        ordinals=np.load(folder / "ordinals.npy"),
+        has_code=np.load(folder / "has_code.npy"),
+        category_names=json.loads((folder / "category_names.json").read_text()),
+        category_offsets=np.load(folder / "category_offsets.npy"),
+        category_ids=np.load(folder / "category_ids.npy"),
+    )
+    names = {k: tuple(v) for k, v in json.loads((folder / "authors.json").read_text()).items()}
+    semantic = None
+    if embedder is not None and (folder / "semantic").is_dir():
+        semantic = SemanticIndex.load(folder / "semantic", embedder)
+    return SearchEngine(
+        columns,
+        LexicalIndex.load(folder / "body"),
+        LexicalIndex.load(folder / "title"),
+        AuthorIndex(names),  # type: ignore[arg-type]
+        semantic,
+        title_order=np.load(folder / "title_order.npy"),
+    )
+
+
+def saved_meta(folder: Path) -> dict[str, object] | None:
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if meta.get("format") == FORMAT else None
+
+
+def load_or_build(store: Store, embedder: Embedder | None, folder: Path | None) -> SearchEngine:
+    """The saved engine when it matches the corpus version and embedder, else a new one saved."""
+    meta = {"corpus_version": store.corpus_version(), "embedder": embedder.name if embedder else None}
+    if folder is not None and saved_meta(folder) == {**meta, "format": FORMAT}:
+        try:
+            return load_engine(folder, embedder)
+        except (OSError, ValueError, KeyError):
+            log.warning("search index at %s is unreadable: rebuilding it", folder)
+    engine = build_engine(store, embedder)
+    if folder is not None:
+        try:
+            save_engine(engine, folder, meta)
+        except OSError:
+            log.warning("could not save the search index to %s", folder, exc_info=True)
+    return engine

@@ -78,15 +78,108 @@ def text_hash(text: str) -> str:
 
 
 class SemanticIndex:
-    """A matrix of unit vectors; search is one matrix-vector product."""
+    """Unit vectors, searched exactly below ``IVF_FROM`` papers and through an inverted file above.
 
-    def __init__(self, embedder: Embedder, matrix: np.ndarray) -> None:
+    The inverted file clusters the vectors (k-means on their first 64 dimensions: the
+    model is Matryoshka-trained, so a prefix is a coarser embedding) and a query scans the
+    ``probes`` nearest clusters only: a few thousand vectors instead of a million.
+    """
+
+    IVF_FROM = 50_000
+
+    def __init__(self, embedder: Embedder, matrix: np.ndarray, ivf: InvertedFile | None = None) -> None:
         self.embedder = embedder
         self.matrix = matrix
+        self.ivf = ivf
 
-    def scores(self, query: str) -> np.ndarray:
-        vector = self.embedder.embed([query])[0]
-        return self.matrix @ vector  # type: ignore[no-any-return]
+    @classmethod
+    def build(cls, embedder: Embedder, matrix: np.ndarray) -> SemanticIndex:
+        return cls(embedder, matrix, InvertedFile.train(matrix) if len(matrix) >= cls.IVF_FROM else None)
 
-    def scores_for_row(self, row: int) -> np.ndarray:
-        return self.matrix @ self.matrix[row]  # type: ignore[no-any-return]
+    def scores(self, query: str, depth: int = 100) -> dict[int, float]:
+        """Cosine similarity of the ``depth`` nearest papers."""
+        return self.nearest(self.embedder.embed([query])[0], depth)
+
+    def nearest(
+        self, vector: np.ndarray, depth: int = 100, mask: np.ndarray | None = None
+    ) -> dict[int, float]:
+        rows = self.ivf.candidates(vector) if self.ivf is not None else None
+        if rows is None:
+            sims = self.matrix @ vector
+            if mask is not None:
+                sims = np.where(mask, sims, -1.0)
+            rows = np.arange(len(sims))
+        else:
+            if mask is not None:
+                rows = rows[mask[rows]]
+            sims = self.matrix[rows] @ vector
+        if sims.size == 0:
+            return {}
+        depth = min(depth, sims.size)
+        top = np.argpartition(-sims, depth - 1)[:depth]
+        return {int(rows[i]): float(sims[i]) for i in top if sims[i] > 0}
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "vectors.npy", self.matrix)
+        if self.ivf is not None:
+            self.ivf.save(folder)
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder) -> SemanticIndex:
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        ivf = InvertedFile.load(folder) if (folder / "ivf_centroids.npy").exists() else None
+        return cls(embedder, matrix, ivf)
+
+
+class InvertedFile:
+    """k-means cells over vector prefixes; rows grouped by cell for fast scans."""
+
+    PREFIX = 64
+
+    def __init__(self, centroids: np.ndarray, order: np.ndarray, offsets: np.ndarray, probes: int) -> None:
+        self.centroids = centroids
+        self.order = order  # row ids sorted by cell
+        self.offsets = offsets  # cell c holds order[offsets[c]:offsets[c+1]]
+        self.probes = probes
+
+    @classmethod
+    def train(cls, matrix: np.ndarray, seed: int = 0) -> InvertedFile:
+        n = len(matrix)
+        cells = max(16, int(2 * np.sqrt(n)))
+        rng = np.random.default_rng(seed)
+        prefix = np.ascontiguousarray(matrix[:, : cls.PREFIX])
+        sample = prefix[rng.choice(n, size=min(n, cells * 40), replace=False)]
+        centroids = sample[rng.choice(len(sample), size=cells, replace=False)].copy()
+        for _ in range(8):  # Lloyd's iterations on the sample
+            assign = np.argmax(sample @ centroids.T, axis=1)
+            for c in range(cells):
+                members = sample[assign == c]
+                if len(members):
+                    centroids[c] = members.mean(axis=0)
+            centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-9
+        assign = np.concatenate(
+            [np.argmax(prefix[i : i + 65536] @ centroids.T, axis=1) for i in range(0, n, 65536)]
+        )
+        order = np.argsort(assign, kind="stable")
+        offsets = np.searchsorted(assign[order], np.arange(cells + 1))
+        return cls(centroids, order, offsets, probes=max(8, cells // 32))
+
+    def candidates(self, vector: np.ndarray) -> np.ndarray:
+        q = vector[: self.PREFIX]
+        cells = np.argpartition(-(self.centroids @ q), self.probes - 1)[: self.probes]
+        return np.concatenate([self.order[self.offsets[c] : self.offsets[c + 1]] for c in cells])
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "ivf_centroids.npy", self.centroids)
+        np.save(folder / "ivf_order.npy", self.order)
+        np.save(folder / "ivf_offsets.npy", self.offsets)
+        (folder / "ivf_probes.txt").write_text(str(self.probes))
+
+    @classmethod
+    def load(cls, folder: Path) -> InvertedFile:
+        return cls(
+            np.load(folder / "ivf_centroids.npy"),
+            np.load(folder / "ivf_order.npy", mmap_mode="r"),
+            np.load(folder / "ivf_offsets.npy"),
+            int((folder / "ivf_probes.txt").read_text()),
+        )

@@ -49,7 +49,7 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
             paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
             model TEXT NOT NULL,
             text_hash TEXT NOT NULL,        -- hash of the embedded text: stale when it changes
-            vector BLOB NOT NULL            -- float32 array
+            vector BLOB NOT NULL            -- float16 array
         );
         """,
     ),

@@ -201,10 +201,22 @@ class SQLiteStore:
         return result
 
     # -- embeddings ------------------------------------------------------------------------
-    def embeddings(self, model: str) -> dict[str, tuple[str, bytes]]:
-        """paper id -> (text hash, float32 vector bytes) for one embedding model."""
-        rows = self.db.execute("SELECT paper_id, text_hash, vector FROM embeddings WHERE model = ?", (model,))
-        return {row[0]: (row[1], row[2]) for row in rows}
+    def embeddings_for(self, model: str, paper_ids: list[str]) -> dict[str, tuple[str, bytes]]:
+        """paper id -> (text hash, float16 vector bytes) of the given papers, for one model."""
+        found: dict[str, tuple[str, bytes]] = {}
+        for start in range(0, len(paper_ids), 500):
+            chunk = paper_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT paper_id, text_hash, vector FROM embeddings WHERE model = ? AND paper_id IN ({marks})",
+                [model, *chunk],
+            )
+            found.update((row[0], (row[1], row[2])) for row in rows)
+        return found
+
+    def index_folder(self) -> Path | None:
+        """Where search indexes of this database are saved (None for an in-memory database)."""
+        return None if self.path == ":memory:" else Path(self.path + ".index")
 
     def put_embeddings(self, model: str, rows: Iterable[tuple[str, str, bytes]]) -> None:
         """Store (paper id, text hash, vector bytes) rows, replacing older ones."""
