@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     arxiv_user_agent: str = "paperbot/0.1 (team research bot; mailto:paperbot@example.org)"
     arxiv_delay_seconds: float = 3.0
-    log_level: str = "INFO"
+    log_level: str = Field("WARNING", description="DEBUG, INFO, WARNING or ERROR")
 
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.db}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +45,12 @@ def main(
     db: Annotated[Path | None, typer.Option("--db", help="SQLite database file (or PAPERBOT_DB)")] = None,
 ) -> None:
     overrides: dict[str, Any] = {"db": db, "database_url": None} if db else {}
-    ctx.obj = State(Settings(**overrides))
+    settings = Settings(**overrides)
+    # Libraries log chatty INFO lines; the CLI shows warnings unless asked otherwise.
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s", force=True
+    )
+    ctx.obj = State(settings)
 
 
 def state(ctx: typer.Context) -> State:

@@ -1,0 +1,154 @@
+"""Benchmark one corpus size in this process and print the figures as JSON.
+
+Run by ``benchmarks.run`` in a fresh process per size, so that peak memory and cold
+start belong to that size alone: ``python -m benchmarks.size --n 10000 --work DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import baselines, measure, workload
+from bot.evaluation import evaluate, load_jsonl, matches_gold
+from bot.ingest.pipeline import ingest_paths
+from bot.search.build import load_or_build
+from bot.search.semantic import load_embedder
+from bot.service import PaperService
+from bot.store import SQLiteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+EVAL = ROOT / "tests" / "fixtures" / "eval"
+
+
+def cold_start(db: Path, runs: int = 3) -> float:
+    """Seconds from process start to the first printed answer (best of ``runs``)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "--db", str(db), "ask", "what is GKD?"],
+            check=True,
+            capture_output=True,
+        )
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
+def run_size(n: int, work: Path, quick: bool, arxiv: Path | None) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / f"bench-{n}.db"
+    for old in [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]:
+        old.unlink(missing_ok=True)
+    shutil.rmtree(db.with_name(db.name + ".index"), ignore_errors=True)
+    snapshot = arxiv or work / f"arxiv-{n}.jsonl"
+    sample = workload.write_snapshot(snapshot, n) if arxiv is None else []
+    result: dict[str, Any] = {"n": n, "corpus": "real arXiv metadata" if arxiv else "synthetic Zipfian"}
+
+    store = SQLiteStore(db)
+    start = time.perf_counter()
+    ingest_paths(store, [SEEDS])
+    report = ingest_paths(store, [snapshot])
+    ingest_s = time.perf_counter() - start
+    if any("unrecognised" in s.reason for s in report.skipped):
+        raise SystemExit("this build cannot ingest arXiv metadata snapshots")
+    if arxiv is not None:
+        sample = list(store.get_papers(p.id for _, p in zip(range(400), store.iter_papers(), strict=False)))
+    papers = store.count_papers()
+    start = time.perf_counter()
+    embedder = load_embedder()
+    load_or_build(store, embedder, store.index_folder())
+    index_s = time.perf_counter() - start
+    result["ingest"] = {
+        "papers": papers,
+        "parse_store_s": round(ingest_s, 2),
+        "index_s": round(index_s, 2),
+        "papers_per_s": round(papers / (ingest_s + index_s), 1),
+        "db_mb": measure.disk_mb(db),
+        "index_mb": measure.disk_mb(db.with_name(db.name + ".index")),
+    }
+    result["cold_start_s"] = cold_start(db)
+
+    service = PaperService(store, embedder=embedder)
+    start = time.perf_counter()
+    service.engine  # loads the saved index  # noqa: B018
+    result["index_load_s"] = round(time.perf_counter() - start, 3)
+    questions = [row for row in load_jsonl(EVAL / "dev_questions.jsonl")]
+    report_q = evaluate(
+        service, EVAL / "dev_questions.jsonl", EVAL / "dev_authors.jsonl", EVAL / "dev_routing.jsonl"
+    )
+    result["quality"] = {
+        "hit_at_1": round(report_q.questions.hit_at_1, 3),
+        "mrr_at_10": round(report_q.questions.mrr_at_10, 3),
+        "author_precision": report_q.author_precision,
+        "author_recall": report_q.author_recall,
+        "routing": f"{report_q.routing_passed}/{report_q.routing_total}",
+    }
+    count = 60 if quick else 200
+    queries = workload.query_mix(sample, [row["q"] for row in questions], n=count)
+    titles = workload.prefixes(sample, n=count)
+    names = workload.author_prefixes(sample, n=count)
+    result["latency_ms"] = {
+        "search": measure.time_calls(lambda q: service.search(q), queries),
+        "ask": measure.time_calls(lambda q: service.ask(q), queries),
+        "complete_title": measure.time_calls(lambda q: service.complete_titles(q), titles),
+        "complete_author": measure.time_calls(lambda q: service.complete_authors(q), names),
+    }
+    result["concurrent_8_ms"] = {
+        "search": measure.time_concurrent(lambda q: service.search(q), queries),
+        "ask": measure.time_concurrent(lambda q: service.ask(q), queries),
+    }
+    result["peak_rss_mb"] = measure.peak_rss_mb()  # ours only: the baselines come after
+
+    if n <= 100_000:
+        result["baselines"] = run_baselines(store, service, questions, queries, titles, quick)
+    return result
+
+
+def run_baselines(
+    store: SQLiteStore,
+    service: PaperService,
+    questions: list[dict[str, Any]],
+    queries: list[str],
+    titles: list[str],
+    quick: bool,
+) -> dict[str, Any]:
+    gold_ids: dict[str, str] = {}
+    for paper in store.iter_papers():
+        for row in questions:
+            if any(matches_gold(paper, g) for g in row["gold"]):
+                gold_ids.setdefault(row["q"], paper.id)
+    rank_bm25 = baselines.RankBM25Baseline(store)
+    scan = baselines.LinearTitleScan(store)
+    few = 30 if quick else 60
+    ours_ids = lambda q: [h.paper.id for h in service.search(q)]  # noqa: E731
+    return {
+        "rank_bm25_build_s": round(rank_bm25.build_seconds, 2),
+        "rank_bm25_search": measure.time_calls(rank_bm25.search, queries[:few], warmup=2),
+        "linear_title_scan": measure.time_calls(scan.complete, titles[:few], warmup=2),
+        "rank_bm25_quality": baselines.hit_rate(rank_bm25.search, questions, gold_ids),
+        "ours_quality_same_harness": baselines.hit_rate(ours_ids, questions, gold_ids),
+    }
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--arxiv", type=Path)
+    args = parser.parse_args()
+    print(json.dumps(run_size(args.n, args.work, args.quick, args.arxiv)))
+
+
+if __name__ == "__main__":
+    main()
