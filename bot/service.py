@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +25,10 @@ from bot.text import words
 
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 MAX_QUERY_CHARS = 2000
+# An author's list stops here (newest first): a page of Discord embeds, not a dump.
+MAX_AUTHOR_PAPERS = 100
+# How often the store is asked whether another process changed the corpus.
+VERSION_CHECK_SECONDS = 1.0
 
 
 class PaperService:
@@ -39,6 +44,7 @@ class PaperService:
         self._embedder: Embedder | None = None
         self._engine: SearchEngine | None = None
         self._version = -1
+        self._checked_at = -VERSION_CHECK_SECONDS
         self._lock = threading.Lock()
 
     # -- engine lifecycle ---------------------------------------------------------------
@@ -52,13 +58,21 @@ class PaperService:
 
     @property
     def engine(self) -> SearchEngine:
+        now = time.monotonic()
+        if self._engine is not None and now - self._checked_at < VERSION_CHECK_SECONDS:
+            return self._engine
         version = self.store.corpus_version()
         if self._engine is None or version != self._version:
             with self._lock:
                 if self._engine is None or version != self._version:
                     self._engine = load_or_build(self.store, self.embedder, self.store.index_folder())
                     self._version = version
+        self._checked_at = now
         return self._engine
+
+    def invalidate(self) -> None:
+        """Look at the corpus version on the next call (after an ingest by this process)."""
+        self._checked_at = -VERSION_CHECK_SECONDS
 
     def warm_up(self) -> None:
         """Build the index now rather than on the first question."""
@@ -91,7 +105,7 @@ class PaperService:
             return self._topic_hits(query, filters, author_ids, k)
         if query.intent == "author":
             mask = engine.mask(filters, author_ids)
-            return self._hits([(i, 1.0) for i in engine.newest(mask)])
+            return self._hits([(i, 1.0) for i in engine.newest(mask, max(k, MAX_AUTHOR_PAPERS))])
         scored = engine.search(query.text, k, filters, author_ids)
         return self._hits([(s.index, s.score) for s in scored])
 
@@ -109,7 +123,7 @@ class PaperService:
         if mask is None or not mask.any():
             return []
         if query.newest_first:
-            limit = None if query.intent == "author" else k
+            limit = max(k, MAX_AUTHOR_PAPERS) if query.intent == "author" else k
             ranked = engine.newest(mask)
             if query.intent != "author":  # a phrase match beats scattered words, if there are enough
                 ranked = self._prefer_phrase(ranked, query.topic or "", limit or k)
@@ -202,9 +216,10 @@ class PaperService:
         keys = self.engine.authors.resolve(name)
         if not keys:
             raise NotFound(f"No author named like '{name[:60]}' in the library.")
+        engine = self.engine
         ids = {pid for key in keys for pid in self.store.papers_by_author(key)}
-        papers = sorted(self.store.get_papers(ids), key=lambda p: p.date or dt.date.min, reverse=True)
-        return self.engine.authors.display(keys[0]), papers
+        newest = engine.newest(engine.mask(None, ids), MAX_AUTHOR_PAPERS)
+        return engine.authors.display(keys[0]), self.store.get_papers(engine.id_at(i) for i in newest)
 
     def similar(self, reference: str, k: int = 5) -> list[SearchHit]:
         return self._similar_hits(reference, k, Filters())
@@ -242,4 +257,6 @@ class PaperService:
         )
 
     def ingest(self, paths: list[Path]) -> IngestReport:
-        return ingest_paths(self.store, paths)
+        report = ingest_paths(self.store, paths)
+        self.invalidate()
+        return report

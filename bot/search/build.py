@@ -56,7 +56,7 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             for name in dict.fromkeys(c for c in [paper.category, *paper.categories] if c):
                 category_ids.append(names.setdefault(name, len(names)))
             offsets.append(len(category_ids))
-            body.add(analyzer(document_text(paper)))
+            body.add_text(document_text(paper))
             titles_field.add(title_terms(paper, analyzer))
         if embedder is not None:
             vectors.append(_embed_chunk(store, embedder, chunk))

@@ -29,6 +29,8 @@ DEPTH = 100
 # Below this many papers fuzzy titles are scored exhaustively; above, only candidates.
 FULL_SCAN = 2_000
 WEIGHTS = {"bm25": 1.0, "title": 0.5, "fuzzy": 0.5, "semantic": 0.5}
+# Fuzzy title matching looks at this many of the title and BM25 signals' best documents.
+FUZZY_POOL = 30
 # A fuzzy title score this high (0-100) is a title typed with typos, not a coincidence.
 FUZZY_STRONG = 90.0
 
@@ -170,8 +172,10 @@ class SearchEngine:
         if self.semantic is not None:
             out["semantic"] = self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH, mask)
         candidates = None
-        if len(self) > FULL_SCAN:
-            candidates = list(dict.fromkeys([*out["bm25"], *out["title"], *out.get("semantic", {})]))
+        if len(self) > FULL_SCAN:  # a typo'd title still shares some words with the title
+            candidates = list(
+                dict.fromkeys([*_best(out["title"], FUZZY_POOL), *_best(out["bm25"], FUZZY_POOL)])
+            )
         fuzzy = title_scores(text, self.titles, candidates)
         out["fuzzy"] = {i: s for i, s in fuzzy.items() if s >= FUZZY_STRONG and (mask is None or mask[i])}
         return out
@@ -230,6 +234,10 @@ class SearchEngine:
         titles = [self.titles[i] for i in candidates]
         fuzzy = process.extract(q, titles, scorer=fuzz.WRatio, processor=None, limit=limit)
         return list(dict.fromkeys([*starts, *(candidates[m[2]] for m in fuzzy)]))[:limit]
+
+
+def _best(scores: dict[int, float], k: int) -> list[int]:
+    return sorted(scores, key=scores.__getitem__, reverse=True)[:k]
 
 
 def _top_scores(scores: np.ndarray, depth: int) -> dict[int, float]:
