@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -115,51 +115,50 @@ def parse_query(raw: str, authors: AuthorIndex, title_score: float = 0.0) -> Que
     if not words(text):
         return Query(intent="empty", original=original, text="")
     body, since, until = _dates(text)
-    base = {"original": original, "since": since, "until": until}
+
+    def make(**fields: Any) -> Query:
+        return Query(original=original, since=since, until=until, **fields)
 
     if m := _SIMILAR.match(body):
         rest = _clean(m["rest"])
-        return Query(intent="similar", text=rest, similar_to=rest, **base)
+        return make(intent="similar", text=rest, similar_to=rest)
 
     for pattern in _AUTHOR_PATTERNS:
         if (m := pattern.match(body)) and (keys := authors.resolve(m["author"])):
             topic = _clean(m["topic"]) if m["topic"] else None
-            return Query(
+            return make(
                 intent="author",
                 text=topic or "",
                 topic=topic,
                 author_keys=keys,
                 author_text=m["author"],
                 newest_first=True,
-                **base,
             )
 
     if m := _LATEST.match(body):
         topic = _strip_topic(_clean(m["topic"]))
         if words(topic):
-            return Query(intent="latest", text=topic, topic=topic, newest_first=True, **base)
+            return make(intent="latest", text=topic, topic=topic, newest_first=True)
 
     if since or until:  # "papers since 2023 about distillation"
         topic = _strip_topic(body)
         if words(topic) and set(words(topic)) - STOPWORDS:
-            return Query(intent="topic", text=topic, topic=topic, **base)
+            return make(intent="topic", text=topic, topic=topic)
 
     tokens = words(body)
     if len(tokens) <= 4 and title_score < 95 and all(w not in STOPWORDS for w in tokens):
         keys = authors.resolve(body)
         if keys and _names_person(body, keys):
-            return Query(
-                intent="author", text="", author_keys=keys, author_text=body, newest_first=True, **base
-            )
+            return make(intent="author", text="", author_keys=keys, author_text=body, newest_first=True)
 
     if m := _ACRONYM.match(body):
-        return Query(intent="acronym", text=m["name"], **base)
+        return make(intent="acronym", text=m["name"])
     if title_score >= 90:
-        return Query(intent="title", text=body, **base)
+        return make(intent="title", text=body)
     intent: Intent = (
         "question" if tokens and (tokens[0] in _QUESTION_WORDS or raw.strip().endswith("?")) else "topic"
     )
-    return Query(intent=intent, text=body, **base)
+    return make(intent=intent, text=body)
 
 
 def _names_person(text: str, keys: list[str]) -> bool:

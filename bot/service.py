@@ -107,7 +107,7 @@ class PaperService:
             mask = engine.mask(filters, author_ids)
             return self._hits([(i, 1.0) for i in engine.newest(mask, max(k, MAX_AUTHOR_PAPERS))])
         scored = engine.search(query.text, k, filters, author_ids)
-        return self._hits([(s.index, s.score) for s in scored])
+        return self._hits([(s.row, s.score) for s in scored])
 
     def _topic_hits(
         self, query: Query, filters: Filters, author_ids: set[str] | None, k: int
@@ -129,7 +129,7 @@ class PaperService:
                 ranked = self._prefer_phrase(ranked, query.topic or "", limit or k)
             return self._hits([(i, 1.0) for i in ranked[:limit]])
         scored = engine.search_masked(query.topic or "", k, mask)
-        return self._hits([(s.index, s.score) for s in scored])
+        return self._hits([(s.row, s.score) for s in scored])
 
     def _prefer_phrase(self, ranked: list[int], topic: str, k: int) -> list[int]:
         """Among date-ordered candidates, keep those with the topic as a phrase when 2+ have it."""
@@ -148,7 +148,7 @@ class PaperService:
             return []
         scored = engine.similar(index, k * 3)
         mask = engine.mask(filters)
-        kept = [(s.index, s.score) for s in scored if mask is None or mask[s.index]]
+        kept = [(s.row, s.score) for s in scored if mask is None or mask[s.row]]
         return self._hits(kept[:k])
 
     def _hits(self, scored: Iterable[tuple[int, float]]) -> list[SearchHit]:
@@ -202,7 +202,7 @@ class PaperService:
         scores = title_scores(
             reference,
             engine.titles,
-            None if len(engine) <= 2_000 else [s.index for s in engine.search(reference, 50)],
+            None if len(engine) <= 2_000 else [s.row for s in engine.search(reference, 50)],
         )
         if not scores:
             raise NotFound(f"No paper titled like '{reference[:80]}'. Try /search with other words.")

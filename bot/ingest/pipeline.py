@@ -49,7 +49,7 @@ def detect_parser(path: Path) -> Parser | None:
 def _extra_formats() -> list[tuple[Callable[[str], bool], Parser]]:
     """Formats that live in their own modules (arXiv feeds, bulk metadata)."""
     try:
-        from bot.ingest import formats
+        from bot.ingest import formats  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - the module is optional
         return []
     return formats.FORMATS

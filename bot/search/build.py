@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +102,7 @@ def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.nda
 
 
 # -- on disk ------------------------------------------------------------------------------
-def save_engine(engine: SearchEngine, folder: Path, meta: dict[str, object]) -> None:
+def save_engine(engine: SearchEngine, folder: Path, meta: Mapping[str, object]) -> None:
     """Write the engine to ``folder`` atomically (a temp folder renamed into place)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))

@@ -36,7 +36,7 @@ FUZZY_STRONG = 90.0
 
 
 class Scored(NamedTuple):
-    index: int
+    row: int
     score: float
 
 
