@@ -188,8 +188,8 @@ class PaperService:
             return Answer(intent=query.intent, query=question, text=str(exc), empty_reason=str(exc))
         engine = self.engine
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
-        idf = engine.lexical.idf
-        return build_answer(query, hits, idf, self.embedder, author_name)
+        answer = build_answer(query, hits, engine.lexical.idf, self.embedder, author_name)
+        return self.rewriter(answer) if self.rewriter else answer
 
     def paper(self, reference: str) -> Paper:
         """A paper by id, arXiv id, or (fuzzy) title."""

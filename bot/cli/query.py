@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from bot.cli.app import app, err, print_json, state
-from bot.config import BUNDLED_SEEDS
+from bot.config import BUNDLED_SEEDS, Settings
 from bot.errors import UsageError
 from bot.evaluation import evaluate
+from bot.rewrite import AnswerRewriter
 from bot.service import PaperService
 
 # The development set: beside the repository (shared/eval), else the copy the tests use.
@@ -37,7 +38,15 @@ def service_for(ctx: typer.Context) -> PaperService:
         from bot.ingest.pipeline import ingest_paths
 
         ingest_paths(st.store, [st.settings.seeds_dir])
-    return PaperService(st.store, embedder=st.settings.semantic)
+    return PaperService(st.store, embedder=st.settings.semantic, rewriter=rewriter_for(st.settings))
+
+
+def rewriter_for(settings: Settings) -> AnswerRewriter | None:
+    """The optional LLM rewriter, when an endpoint is configured."""
+    if not settings.llm_base_url:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return AnswerRewriter(settings.llm_base_url, key, settings.llm_model)
 
 
 @app.command()
