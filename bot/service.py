@@ -38,8 +38,14 @@ class PaperService:
     changes (another process may have ingested). Safe to call from worker threads.
     """
 
-    def __init__(self, store: Store, embedder: Embedder | bool | None = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | bool | None = True,
+        rewriter: Callable[[Answer], Answer] | None = None,
+    ) -> None:
         self.store = store
+        self.rewriter = rewriter
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._engine: SearchEngine | None = None
