@@ -43,7 +43,8 @@ def detect_parser(path: Path) -> Parser | None:
     for sniff, parser in _extra_formats():
         if sniff(head):
             return parser
-    return None
+    # Plain text is the seed format: its parser reports each line it cannot use.
+    return parse_seed_file if path.suffix == ".txt" else None
 
 
 def _extra_formats() -> list[tuple[Callable[[str], bool], Parser]]:
@@ -130,6 +131,9 @@ def ingest_paths(
     with store.atomic():
         for path in files:
             run.report.files.append(path.name)
+            if path.stat().st_size == 0:
+                run.report.skipped.append(Skipped(file=path.name, line=1, reason="empty file"))
+                continue
             parser = detect_parser(path)
             if parser is None:
                 run.report.skipped.append(Skipped(file=path.name, line=1, reason="unrecognised file format"))

@@ -254,6 +254,6 @@ def render_record(paper: Paper) -> str:
 
 
 def looks_like_seed(head: str) -> bool:
-    """Format sniffing: a seed file starts with a record header or an ``Abstract:`` line."""
-    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
-    return bool(HEADER.match(first)) or first.startswith(ABSTRACT_PREFIX)
+    """Format sniffing: a record header or an ``Abstract:`` line near the start (garbage may precede)."""
+    lines = [line.strip() for line in head.splitlines()]
+    return any(HEADER.match(line) or line.startswith(ABSTRACT_PREFIX) for line in lines)

@@ -267,3 +267,25 @@ class SQLiteStore:
 def _statements(script: str) -> list[str]:
     """Split a migration script into statements (our scripts hold no ';' inside literals)."""
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- maintenance ----------------------------------------------------------------------------
+def backup_database(store: SQLiteStore, target: Path) -> int:
+    """A consistent copy of the live database (SQLite's online backup API); returns pages copied."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()
+    copy = sqlite3.connect(str(target))
+    try:
+        store.db.backup(copy)
+        return int(copy.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        copy.close()
+
+
+def integrity_problems(store: SQLiteStore) -> list[str]:
+    """What ``PRAGMA integrity_check`` and the foreign keys report (empty when all is well)."""
+    rows = [row[0] for row in store.db.execute("PRAGMA integrity_check")]
+    problems = [r for r in rows if r != "ok"]
+    problems += [f"dangling row in {row[0]}" for row in store.db.execute("PRAGMA foreign_key_check")]
+    return problems
