@@ -71,7 +71,8 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
     )
     semantic = None
     if embedder is not None:
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+        # float16 halves the memory of a large library; a query upcasts only the rows it scans.
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float16)
         semantic = SemanticIndex.build(embedder, matrix)
     return SearchEngine(
         columns, body.finish(), titles_field.finish(), AuthorIndex(store.author_names()), semantic
@@ -81,7 +82,7 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
 def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.ndarray:
     """Vectors for a chunk: stored ones where the text is unchanged, new ones stored."""
     cached = store.embeddings_for(embedder.name, [p.id for p in chunk])
-    matrix = np.zeros((len(chunk), embedder.dim), dtype=np.float32)
+    matrix = np.zeros((len(chunk), embedder.dim), dtype=np.float16)
     missing = []
     for i, paper in enumerate(chunk):
         text = embedding_text(paper)

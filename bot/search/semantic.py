@@ -89,7 +89,9 @@ class SemanticIndex:
 
     def __init__(self, embedder: Embedder, matrix: np.ndarray, ivf: InvertedFile | None = None) -> None:
         self.embedder = embedder
-        self.matrix = matrix
+        # Scanned whole, a small matrix is best in float32 (BLAS); a large one stays float16
+        # (half the memory) and a query upcasts only the rows of the cells it probes.
+        self.matrix = matrix if ivf is not None else np.asarray(matrix, dtype=np.float32)
         self.ivf = ivf
 
     @classmethod
@@ -104,6 +106,7 @@ class SemanticIndex:
         self, vector: np.ndarray, depth: int = 100, mask: np.ndarray | None = None
     ) -> dict[int, float]:
         rows = self.ivf.candidates(vector) if self.ivf is not None else None
+        vector = vector.astype(np.float32)
         if rows is None:
             sims = self.matrix @ vector
             if mask is not None:
@@ -112,7 +115,7 @@ class SemanticIndex:
         else:
             if mask is not None:
                 rows = rows[mask[rows]]
-            sims = self.matrix[rows] @ vector
+            sims = self.matrix[rows].astype(np.float32) @ vector
         if sims.size == 0:
             return {}
         depth = min(depth, sims.size)
@@ -147,7 +150,7 @@ class InvertedFile:
         n = len(matrix)
         cells = max(16, int(2 * np.sqrt(n)))
         rng = np.random.default_rng(seed)
-        prefix = np.ascontiguousarray(matrix[:, : cls.PREFIX])
+        prefix = np.ascontiguousarray(matrix[:, : cls.PREFIX], dtype=np.float32)
         sample = prefix[rng.choice(n, size=min(n, cells * 40), replace=False)]
         centroids = sample[rng.choice(len(sample), size=cells, replace=False)].copy()
         for _ in range(8):  # Lloyd's iterations on the sample
