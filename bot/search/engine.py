@@ -104,6 +104,7 @@ class SearchEngine:
                 sorted(range(len(self.titles)), key=self.titles.__getitem__), dtype=np.int64
             )
         self.title_order = title_order
+        self._terms_cache: dict[str, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -156,10 +157,17 @@ class SearchEngine:
     # -- query side ---------------------------------------------------------------------
     def query_terms(self, text: str) -> list[str]:
         """Analysed query terms, misspelt ones replaced by their closest vocabulary terms."""
+        cached = self._terms_cache.get(text)
+        if cached is not None:
+            return cached
         terms: list[str] = []
         for term in analyze(text):
             terms.extend(self.lexical.correct(term))
-        return list(dict.fromkeys(terms))
+        result = list(dict.fromkeys(terms))
+        if len(self._terms_cache) > 256:  # routing and ranking analyse the same text: remember a few
+            self._terms_cache.clear()
+        self._terms_cache[text] = result
+        return result
 
     def signals(self, text: str, mask: np.ndarray | None) -> dict[str, dict[int, float]]:
         """Each retriever's scores for its best admitted documents, for a free-text query."""

@@ -86,12 +86,14 @@ class SemanticIndex:
     """
 
     IVF_FROM = 50_000
+    FLOAT32_UP_TO = 250_000  # 250 MB of float32 vectors; above, float16 halves memory
 
     def __init__(self, embedder: Embedder, matrix: np.ndarray, ivf: InvertedFile | None = None) -> None:
         self.embedder = embedder
-        # Scanned whole, a small matrix is best in float32 (BLAS); a large one stays float16
-        # (half the memory) and a query upcasts only the rows of the cells it probes.
-        self.matrix = matrix if ivf is not None else np.asarray(matrix, dtype=np.float32)
+        # float32 uses BLAS; a very large library stays float16 (half the memory) and a
+        # query upcasts only the rows of the cells it probes.
+        small = ivf is None or len(matrix) <= self.FLOAT32_UP_TO
+        self.matrix = np.asarray(matrix, dtype=np.float32) if small else matrix
         self.ivf = ivf
 
     @classmethod
@@ -115,7 +117,7 @@ class SemanticIndex:
         else:
             if mask is not None:
                 rows = rows[mask[rows]]
-            sims = self.matrix[rows].astype(np.float32) @ vector
+            sims = np.asarray(self.matrix[rows], dtype=np.float32) @ vector
         if sims.size == 0:
             return {}
         depth = min(depth, sims.size)
