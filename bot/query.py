@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from rapidfuzz import fuzz
 
-from bot.search.fuzzy import AuthorIndex
+from bot.search.retriever import AuthorDirectory
 from bot.text import STOPWORDS, words
 
 Intent = Literal["author", "latest", "similar", "acronym", "title", "question", "topic", "empty"]
@@ -108,7 +108,7 @@ def _strip_topic(text: str) -> str:
     return _clean(m["topic"]) if m else text
 
 
-def parse_query(raw: str, authors: AuthorIndex, title_score: float = 0.0) -> Query:
+def parse_query(raw: str, authors: AuthorDirectory, title_score: float = 0.0) -> Query:
     """Route free text. ``title_score`` is the best fuzzy title match (0-100) for the text."""
     original = raw
     text = _clean(raw)[:2000]

@@ -16,9 +16,8 @@ from bot.ingest.pipeline import ingest_paths
 from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
 from bot.query import Query, parse_query
 from bot.search.build import load_or_build
-from bot.search.engine import SearchEngine
 from bot.search.filters import Filters
-from bot.search.fuzzy import title_scores
+from bot.search.retriever import Retriever
 from bot.search.semantic import Embedder, load_embedder
 from bot.store import Store
 from bot.text import words
@@ -48,7 +47,7 @@ class PaperService:
         self.rewriter = rewriter
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
-        self._engine: SearchEngine | None = None
+        self._engine: Retriever | None = None
         self._version = -1
         self._checked_at = -VERSION_CHECK_SECONDS
         self._lock = threading.Lock()
@@ -63,7 +62,7 @@ class PaperService:
         return self._embedder
 
     @property
-    def engine(self) -> SearchEngine:
+    def engine(self) -> Retriever:
         now = time.monotonic()
         if self._engine is not None and now - self._checked_at < VERSION_CHECK_SECONDS:
             return self._engine
@@ -88,8 +87,7 @@ class PaperService:
     def route(self, text: str) -> Query:
         engine = self.engine
         text = text[:MAX_QUERY_CHARS]
-        best_title = engine.best_title_score(text)
-        return parse_query(text, engine.authors, best_title)
+        return parse_query(text, engine.authors, engine.best_title_score(text))
 
     def retrieve(self, query: Query, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """Ranked hits for a routed query, honouring its intent and any extra filters."""
@@ -100,68 +98,57 @@ class PaperService:
         if query.intent == "empty":
             return []
         if query.intent == "similar":
-            return self._similar_hits(query.similar_to or query.text, k, filters)
+            reference = self.paper(query.similar_to or query.text)
+            return self._hits(engine.similar(reference.id, k, filters))
         author_ids = None
         if query.intent == "author" or filters.authors:
-            keys = query.author_keys or []
+            keys = list(query.author_keys)
             for name in filters.authors or []:
                 keys += engine.authors.resolve(name) or [name]
             author_ids = {pid for key in keys for pid in self.store.papers_by_author(key)}
         if query.topic and (query.intent in ("author", "latest", "topic")):
             return self._topic_hits(query, filters, author_ids, k)
         if query.intent == "author":
-            mask = engine.mask(filters, author_ids)
-            return self._hits([(i, 1.0) for i in engine.newest(mask, max(k, MAX_AUTHOR_PAPERS))])
-        scored = engine.search(query.text, k, filters, author_ids)
-        return self._hits([(s.row, s.score) for s in scored])
+            return self._hits(
+                (pid, 1.0) for pid in engine.newest(filters, author_ids, max(k, MAX_AUTHOR_PAPERS))
+            )
+        return self._hits(engine.search(query.text, k, filters, author_ids))
 
     def _topic_hits(
         self, query: Query, filters: Filters, author_ids: set[str] | None, k: int
     ) -> list[SearchHit]:
         """Results that all mention the topic: every topic term, relaxed to the rarest ones if none do."""
         engine = self.engine
-        terms = sorted(set(engine.query_terms(query.topic or "")), key=engine.lexical.doc_freq)
-        mask = None
+        terms = engine.topic_terms(query.topic or "")
+        narrowed = None
         for n in range(len(terms), 0, -1):
-            mask = engine.mask(filters.model_copy(update={"topic": terms[:n]}), author_ids)
-            if mask is not None and mask.any():
+            candidate = filters.model_copy(update={"topic": terms[:n]})
+            if engine.count(candidate, author_ids):
+                narrowed = candidate
                 break
-        if mask is None or not mask.any():
+        if narrowed is None:
             return []
-        if query.newest_first:
-            limit = max(k, MAX_AUTHOR_PAPERS) if query.intent == "author" else k
-            ranked = engine.newest(mask)
-            if query.intent != "author":  # a phrase match beats scattered words, if there are enough
-                ranked = self._prefer_phrase(ranked, query.topic or "", limit or k)
-            return self._hits([(i, 1.0) for i in ranked[:limit]])
-        scored = engine.search_masked(query.topic or "", k, mask)
-        return self._hits([(s.row, s.score) for s in scored])
+        if not query.newest_first:
+            return self._hits(engine.search(query.topic or "", k, narrowed, author_ids))
+        if query.intent == "author":
+            return self._hits(
+                (pid, 1.0) for pid in engine.newest(narrowed, author_ids, max(k, MAX_AUTHOR_PAPERS))
+            )
+        ranked = engine.newest(narrowed, author_ids, k * 20)
+        return self._hits((pid, 1.0) for pid in self._prefer_phrase(ranked, query.topic or "")[:k])
 
-    def _prefer_phrase(self, ranked: list[int], topic: str, k: int) -> list[int]:
+    def _prefer_phrase(self, ranked: list[str], topic: str) -> list[str]:
         """Among date-ordered candidates, keep those with the topic as a phrase when 2+ have it."""
         stems = [w[: max(4, len(w) - 2)] for w in words(topic) if len(w) > 2]
         if len(stems) < 2:
             return ranked
         pattern = re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
-        papers = self.store.get_papers(self.engine.id_at(i) for i in ranked[: k * 20])
-        phrase = self.engine.positions(p.id for p in papers if pattern.search(p.label + " " + p.abstract))
+        phrase = [p.id for p in self.store.get_papers(ranked) if pattern.search(p.label + " " + p.abstract)]
         return phrase if len(phrase) >= 2 else ranked
 
-    def _similar_hits(self, reference: str, k: int, filters: Filters) -> list[SearchHit]:
-        engine = self.engine
-        index = engine.position(self.paper(reference).id)
-        if index is None:
-            return []
-        scored = engine.similar(index, k * 3)
-        mask = engine.mask(filters)
-        kept = [(s.row, s.score) for s in scored if mask is None or mask[s.row]]
-        return self._hits(kept[:k])
-
-    def _hits(self, scored: Iterable[tuple[int, float]]) -> list[SearchHit]:
-        scored = list(scored)
-        papers = self.store.get_papers(self.engine.id_at(i) for i, _ in scored)
-        score_of = {self.engine.id_at(i): s for i, s in scored}
-        return [SearchHit(paper=p, score=score_of[p.id]) for p in papers]
+    def _hits(self, scored: Iterable[tuple[str, float]]) -> list[SearchHit]:
+        score_of = dict(scored)
+        return [SearchHit(paper=p, score=score_of[p.id]) for p in self.store.get_papers(score_of)]
 
     # -- the façade -----------------------------------------------------------------------
     def search(
@@ -194,7 +181,7 @@ class PaperService:
             return Answer(intent=query.intent, query=question, text=str(exc), empty_reason=str(exc))
         engine = self.engine
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
-        answer = build_answer(query, hits, engine.lexical.idf, self.embedder, author_name)
+        answer = build_answer(query, hits, engine.idf, self.embedder, author_name)
         return self.rewriter(answer) if self.rewriter else answer
 
     def paper(self, reference: str) -> Paper:
@@ -204,44 +191,33 @@ class PaperService:
             return found
         if (m := _ARXIV_ID.match(reference)) and (found := self.store.find_by_arxiv_id(m.group(1))):
             return found
-        engine = self.engine
-        scores = title_scores(
-            reference,
-            engine.titles,
-            None if len(engine) <= 2_000 else [s.row for s in engine.search(reference, 50)],
-        )
-        if not scores:
+        scores = self.engine.title_matches(reference)
+        best = self.store.get_paper(max(scores, key=scores.__getitem__)) if scores else None
+        if best is None:
             raise NotFound(f"No paper titled like '{reference[:80]}'. Try /search with other words.")
-        best = max(scores, key=lambda i: scores[i])
-        paper = self.store.get_paper(engine.id_at(best))
-        assert paper is not None
-        return paper
+        return best
 
     def author(self, name: str) -> tuple[str, list[Paper]]:
         """(display name, papers newest first) of the author a name resolves to."""
         keys = self.engine.authors.resolve(name)
         if not keys:
             raise NotFound(f"No author named like '{name[:60]}' in the library.")
-        engine = self.engine
         ids = {pid for key in keys for pid in self.store.papers_by_author(key)}
-        newest = engine.newest(engine.mask(None, ids), MAX_AUTHOR_PAPERS)
-        return engine.authors.display(keys[0]), self.store.get_papers(engine.id_at(i) for i in newest)
+        newest = self.engine.newest(None, ids, MAX_AUTHOR_PAPERS)
+        return self.engine.authors.display(keys[0]), self.store.get_papers(newest)
 
     def similar(self, reference: str, k: int = 5) -> list[SearchHit]:
-        return self._similar_hits(reference, k, Filters())
+        return self._hits(self.engine.similar(self.paper(reference).id, k))
 
     def recent(
         self, category: str | None = None, days: int = 30, today: dt.date | None = None, k: int = 25
     ) -> list[Paper]:
         since = (today or dt.date.today()) - dt.timedelta(days=days)
-        mask = self.engine.mask(Filters(category=category, since=since))
-        return self.store.get_papers(self.engine.id_at(i) for i in self.engine.newest(mask, k))
+        return self.store.get_papers(self.engine.newest(Filters(category=category, since=since), None, k))
 
     def complete_titles(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(label, paper id) pairs for a title autocomplete box."""
-        engine = self.engine
-        papers = self.store.get_papers(engine.id_at(i) for i in engine.complete_titles(text, limit))
-        return [(p.label, p.id) for p in papers]
+        return [(p.label, p.id) for p in self.store.get_papers(self.engine.complete_titles(text, limit))]
 
     def complete_authors(self, text: str, limit: int = 25) -> list[str]:
         return self.engine.authors.complete(text, limit)

@@ -117,7 +117,12 @@ class SearchEngine:
         return None
 
     def positions(self, paper_ids: Iterable[str]) -> list[int]:
-        return [p for p in (self.position(pid) for pid in paper_ids) if p is not None]
+        wanted = np.array(list(paper_ids), dtype=self.ids.dtype)
+        if not len(wanted) or not len(self.ids):
+            return []
+        at = np.minimum(np.searchsorted(self.ids, wanted, sorter=self._id_order), len(self.ids) - 1)
+        rows = self._id_order[at]
+        return [int(r) for r in rows[self.ids[rows] == wanted]]
 
     def id_at(self, index: int) -> str:
         return str(self.ids[index])
@@ -194,37 +199,32 @@ class SearchEngine:
         scores = title_scores(text, self.titles, candidates if len(self) > FULL_SCAN else None)
         return max(scores.values(), default=0.0)
 
-    def search(
-        self, text: str, k: int = 10, filters: Filters | None = None, author_ids: set[str] | None = None
-    ) -> list[Scored]:
-        return self.search_masked(text, k, self.mask(filters, author_ids))
-
-    def search_masked(self, text: str, k: int, mask: np.ndarray | None) -> list[Scored]:
+    def rank(self, text: str, k: int, mask: np.ndarray | None) -> list[Scored]:
+        """Rows of the ``k`` best admitted documents for free text, fused signals."""
         fused = fuse(self.signals(text, mask), WEIGHTS)
         return [Scored(i, fused[i]) for i in top_k(fused, k)]
 
-    def similar(self, index: int, k: int = 5) -> list[Scored]:
-        """Papers like the one at ``index`` (never itself): its embedding and its title's terms."""
+    def _similar_rows(self, row: int, k: int) -> list[Scored]:
+        """Documents like the one at ``row`` (never itself): its embedding and its title's terms."""
         signals: dict[str, dict[int, float]] = {}
         if self.semantic is not None:
-            signals["semantic"] = self.semantic.nearest(np.asarray(self.semantic.matrix[index]), DEPTH + 1)
-        signals["bm25"] = _top_scores(self.lexical.scores(self.query_terms(self.titles[index])), DEPTH + 1)
+            signals["semantic"] = self.semantic.nearest(np.asarray(self.semantic.matrix[row]), DEPTH + 1)
+        signals["bm25"] = _top_scores(self.lexical.scores(self.query_terms(self.titles[row])), DEPTH + 1)
         for scores in signals.values():
-            scores.pop(index, None)
+            scores.pop(row, None)
         fused = fuse(signals, {"semantic": 1.0, "bm25": 1.0})
         return [Scored(i, fused[i]) for i in top_k(fused, k)]
 
-    def newest(self, mask: np.ndarray | None, k: int | None = None) -> list[int]:
+    def _newest_rows(self, mask: np.ndarray | None, k: int | None = None) -> list[int]:
         """Admitted documents, newest first (undated last)."""
         rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self))
         rows = rows[np.argsort(-self.ordinals[rows], kind="stable")]
         return [int(i) for i in (rows if k is None else rows[:k])]
 
-    def complete_titles(self, text: str, limit: int = 25) -> list[int]:
-        """Documents for a title autocomplete box: titles starting with the text, then fuzzy ones."""
+    def _complete_rows(self, text: str, limit: int) -> list[int]:
         q = key(text)
         if not q:
-            return self.newest(None, limit)
+            return self._newest_rows(None, limit)
         start = bisect.bisect_left(self.title_order, q, key=self.titles.__getitem__)
         starts = []
         for i in self.title_order[start : start + limit]:
@@ -242,6 +242,48 @@ class SearchEngine:
         titles = [self.titles[i] for i in candidates]
         fuzzy = process.extract(q, titles, scorer=fuzz.WRatio, processor=None, limit=limit)
         return list(dict.fromkeys([*starts, *(candidates[m[2]] for m in fuzzy)]))[:limit]
+
+    # -- the Retriever interface (bot.search.retriever): papers named by id -----------------
+    def _ids(self, scored: Iterable[Scored]) -> list[tuple[str, float]]:
+        return [(self.id_at(s.row), s.score) for s in scored]
+
+    def search(
+        self, text: str, k: int = 10, filters: Filters | None = None, author_ids: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        return self._ids(self.rank(text, k, self.mask(filters, author_ids)))
+
+    def count(self, filters: Filters | None, author_ids: set[str] | None = None) -> int:
+        mask = self.mask(filters, author_ids)
+        return len(self) if mask is None else int(mask.sum())
+
+    def newest(
+        self, filters: Filters | None, author_ids: set[str] | None = None, k: int | None = None
+    ) -> list[str]:
+        return [self.id_at(i) for i in self._newest_rows(self.mask(filters, author_ids), k)]
+
+    def similar(self, paper_id: str, k: int = 5, filters: Filters | None = None) -> list[tuple[str, float]]:
+        row = self.position(paper_id)
+        if row is None:
+            return []
+        mask = self.mask(filters)
+        kept = [s for s in self._similar_rows(row, k * 3) if mask is None or mask[s.row]]
+        return self._ids(kept[:k])
+
+    def topic_terms(self, text: str) -> list[str]:
+        """A topic's terms, the rarest first (the ones that say most about it)."""
+        return sorted(set(self.query_terms(text)), key=self.lexical.doc_freq)
+
+    def title_matches(self, text: str) -> dict[str, float]:
+        """Papers whose title is like the text (0-100), from candidates on large corpora."""
+        candidates = None if len(self) <= FULL_SCAN else [s.row for s in self.rank(text, 50, None)]
+        return {self.id_at(i): score for i, score in title_scores(text, self.titles, candidates).items()}
+
+    def complete_titles(self, text: str, limit: int = 25) -> list[str]:
+        """Papers for a title autocomplete box: titles starting with the text, then fuzzy ones."""
+        return [self.id_at(i) for i in self._complete_rows(text, limit)]
+
+    def idf(self, term: str) -> float:
+        return self.lexical.idf(term)
 
 
 def _best(scores: dict[int, float], k: int) -> list[int]:
