@@ -117,7 +117,7 @@ class SearchEngine:
         return None
 
     def positions(self, paper_ids: Iterable[str]) -> list[int]:
-        wanted = np.array(list(paper_ids), dtype=self.ids.dtype)
+        wanted = np.array(list(paper_ids), dtype=str)
         if not len(wanted) or not len(self.ids):
             return []
         at = np.minimum(np.searchsorted(self.ids, wanted, sorter=self._id_order), len(self.ids) - 1)
