@@ -128,7 +128,7 @@ def ingest_paths(
     files = expand_paths(paths)
     run = Ingest(store)
     untitled: list[Paper] = []
-    with store.atomic():
+    with store.atomic(lock="ingest"):  # concurrent ingests take turns (PostgreSQL advisory lock)
         for path in files:
             run.report.files.append(path.name)
             if path.stat().st_size == 0:

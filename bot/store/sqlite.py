@@ -69,8 +69,12 @@ class SQLiteStore:
         self.close()
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """One transaction; nested calls join the outer one. On error nothing is written."""
+    def atomic(self, lock: str | None = None) -> Iterator[None]:
+        """One transaction; nested calls join the outer one. On error nothing is written.
+
+        ``lock`` is accepted for parity with PostgreSQL: here BEGIN IMMEDIATE already makes
+        writers take turns.
+        """
         if self.db.in_transaction:
             yield
             return
@@ -262,6 +266,21 @@ class SQLiteStore:
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (name, value),
         )
+
+    # -- channel settings (Discord adapter: free text per channel) ----------------------------
+    def set_free_text(self, channel_id: int, enabled: bool, guild_id: int | None = None) -> None:
+        """Answer every message in this channel (True) or only mentions (False)."""
+        self.db.execute(
+            """INSERT INTO channel_settings (channel_id, guild_id, free_text, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT(channel_id) DO UPDATE SET free_text = excluded.free_text,
+                 guild_id = COALESCE(excluded.guild_id, guild_id), updated_at = excluded.updated_at""",
+            (channel_id, guild_id, int(enabled), _now()),
+        )
+
+    def free_text_channels(self) -> set[int]:
+        """Ids of the channels where every message is answered."""
+        rows = self.db.execute("SELECT channel_id FROM channel_settings WHERE free_text = 1")
+        return {int(row[0]) for row in rows}
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,83 @@
+"""Versioned schema migrations for the PostgreSQL store (same versions as SQLite's)."""
+
+from __future__ import annotations
+
+# (version, description, statements). Never edit a released entry: add one.
+POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "papers, authors, ingest log",
+        [
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            "CREATE EXTENSION IF NOT EXISTS unaccent",
+            # unaccent() is only STABLE; an IMMUTABLE wrapper lets indexes use it.
+            """CREATE OR REPLACE FUNCTION paperbot_fold(text) RETURNS text
+               LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+               AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$""",
+            """CREATE TABLE papers (
+                id TEXT PRIMARY KEY,
+                title_key TEXT,
+                label_key TEXT NOT NULL,            -- folded title (or label): trigram and prefix search
+                arxiv_id TEXT,
+                date DATE,
+                category TEXT,
+                categories TEXT[] NOT NULL DEFAULT '{}',
+                has_code BOOLEAN NOT NULL DEFAULT false,
+                data JSONB NOT NULL,                -- the Paper model: the source of truth
+                tsv TSVECTOR NOT NULL,              -- title A, authors B, abstracts C
+                added_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE INDEX papers_title_key ON papers (title_key)",
+            "CREATE UNIQUE INDEX papers_arxiv_id ON papers (arxiv_id) WHERE arxiv_id IS NOT NULL",
+            "CREATE INDEX papers_date ON papers (date DESC NULLS LAST)",
+            "CREATE INDEX papers_tsv ON papers USING gin (tsv)",
+            "CREATE INDEX papers_label_trgm ON papers USING gin (label_key gin_trgm_ops)",
+            "CREATE INDEX papers_label_prefix ON papers (label_key text_pattern_ops)",
+            "CREATE INDEX papers_categories ON papers USING gin (categories)",
+            """CREATE TABLE paper_authors (
+                paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                author_key TEXT NOT NULL,
+                name TEXT NOT NULL,
+                PRIMARY KEY (paper_id, position)
+            )""",
+            "CREATE INDEX paper_authors_key ON paper_authors (author_key)",
+            "CREATE INDEX paper_authors_key_trgm ON paper_authors USING gin (author_key gin_trgm_ops)",
+            """CREATE TABLE ingests (
+                id BIGSERIAL PRIMARY KEY,
+                finished_at TEXT NOT NULL,
+                added INTEGER NOT NULL,
+                updated INTEGER NOT NULL,
+                unchanged INTEGER NOT NULL,
+                skipped INTEGER NOT NULL,
+                files TEXT NOT NULL
+            )""",
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ],
+    ),
+    (
+        2,
+        "embeddings cache",
+        [
+            """CREATE TABLE embeddings (
+                paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+                model TEXT NOT NULL,
+                text_hash TEXT NOT NULL,
+                vector BYTEA NOT NULL               -- float16 array
+            )""",
+        ],
+    ),
+    (
+        3,
+        "per-channel settings (Discord free text)",
+        [
+            """CREATE TABLE channel_settings (
+                channel_id BIGINT PRIMARY KEY,
+                guild_id BIGINT,
+                free_text BOOLEAN NOT NULL DEFAULT false,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+        ],
+    ),
+]

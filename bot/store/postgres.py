@@ -1,0 +1,277 @@
+"""The PostgreSQL store: the same interface as ``SQLiteStore``, for deployments that outgrow one
+process (several bot shards, a cron job beside the bot, millions of papers).
+
+psycopg 3 with a connection pool. Outside ``atomic()`` each call borrows a connection in
+autocommit mode; inside, the thread keeps one connection and one transaction. Ingests take
+an advisory lock, so concurrent ingests of overlapping files never interleave their merges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from bot.models import IngestReport, Paper, author_key
+from bot.store.pg_migrations import POSTGRES_MIGRATIONS
+from bot.text import key
+
+TSV = """setweight(to_tsvector('english', paperbot_fold(%(title)s)), 'A')
+      || setweight(to_tsvector('simple', paperbot_fold(%(authors)s)), 'B')
+      || setweight(to_tsvector('english', paperbot_fold(%(abstracts)s)), 'C')"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class PostgresStore:
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.path = url  # for messages; there is no file
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True
+        )
+        self._local = threading.local()
+        self.migrate()
+
+    # -- connections -------------------------------------------------------------------
+    @contextmanager
+    def _conn(self) -> Iterator[Connection[Any]]:
+        current = getattr(self._local, "tx", None)
+        if current is not None:
+            yield current
+            return
+        with self.pool.connection() as conn:
+            yield conn
+
+    def _execute(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        with self._conn() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    @contextmanager
+    def atomic(self, lock: str | None = None) -> Iterator[None]:
+        """One transaction; nested calls join it. ``lock`` names an advisory lock held until commit."""
+        if getattr(self._local, "tx", None) is not None:
+            yield
+            return
+        with self.pool.connection() as conn, conn.transaction():
+            self._local.tx = conn
+            try:
+                if lock:
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+                yield
+            finally:
+                self._local.tx = None
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        applied = []
+        with self.atomic(lock="paperbot-migrations"):
+            self._execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+            )
+            done = {row[0] for row in self._execute("SELECT version FROM schema_migrations")}
+            for version, description, statements in POSTGRES_MIGRATIONS:
+                if version in done:
+                    continue
+                for statement in statements:
+                    self._execute(statement)
+                self._execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, %s)", (version, description, _now())
+                )
+                applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        return int(self._execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0])
+
+    # -- papers ------------------------------------------------------------------------
+    def get_paper(self, paper_id: str) -> Paper | None:
+        rows = self._execute("SELECT data::text FROM papers WHERE id = %s", (paper_id,))
+        return Paper.model_validate_json(rows[0][0]) if rows else None
+
+    def get_papers(self, ids: Iterable[str]) -> list[Paper]:
+        wanted = list(dict.fromkeys(ids))
+        rows = self._execute("SELECT data::text FROM papers WHERE id = ANY(%s)", (wanted,)) if wanted else []
+        found = {p.id: p for p in (Paper.model_validate_json(row[0]) for row in rows)}
+        return [found[i] for i in wanted if i in found]
+
+    def find_by_arxiv_id(self, arxiv_id: str) -> Paper | None:
+        rows = self._execute("SELECT data::text FROM papers WHERE arxiv_id = %s", (arxiv_id,))
+        return Paper.model_validate_json(rows[0][0]) if rows else None
+
+    def find_by_title_key(self, title_key: str) -> list[Paper]:
+        rows = self._execute("SELECT data::text FROM papers WHERE title_key = %s", (title_key,))
+        return [Paper.model_validate_json(row[0]) for row in rows]
+
+    def put_paper(self, paper: Paper) -> None:
+        params = {
+            "id": paper.id,
+            "title_key": key(paper.title) if paper.title else None,
+            "label_key": key(paper.label),
+            "arxiv_id": paper.arxiv_id,
+            "date": paper.date,
+            "category": paper.category,
+            "categories": [c for c in dict.fromkeys([paper.category, *paper.categories]) if c],
+            "has_code": paper.has_code,
+            "data": paper.model_dump_json(exclude={"label"}),
+            "title": paper.label,
+            "authors": " ".join(paper.authors),
+            "abstracts": " ".join([paper.abstract, *paper.other_abstracts]),
+        }
+        with self.atomic():
+            self._execute(
+                f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code, data, tsv)
+                    VALUES (%(id)s, %(title_key)s, %(label_key)s, %(arxiv_id)s, %(date)s, %(category)s,
+                            %(categories)s, %(has_code)s, %(data)s::jsonb, {TSV})
+                    ON CONFLICT (id) DO UPDATE SET title_key = excluded.title_key, label_key = excluded.label_key,
+                      arxiv_id = excluded.arxiv_id, date = excluded.date, category = excluded.category,
+                      categories = excluded.categories, has_code = excluded.has_code, data = excluded.data,
+                      tsv = excluded.tsv, updated_at = now()""",
+                params,
+            )
+            self._execute("DELETE FROM paper_authors WHERE paper_id = %s", (paper.id,))
+            if paper.authors:
+                with self._conn() as conn, conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO paper_authors VALUES (%s, %s, %s, %s)",
+                        [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
+                    )
+
+    def delete_paper(self, paper_id: str) -> None:
+        self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        last = ""
+        while True:
+            rows = self._execute(
+                "SELECT id, data::text FROM papers WHERE id > %s ORDER BY id LIMIT %s", (last, batch)
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield Paper.model_validate_json(row[1])
+            last = rows[-1][0]
+
+    def untitled_papers(self) -> list[Paper]:
+        rows = self._execute("SELECT data::text FROM papers WHERE title_key IS NULL")
+        return [Paper.model_validate_json(row[0]) for row in rows]
+
+    def count_papers(self) -> int:
+        return int(self._execute("SELECT COUNT(*) FROM papers")[0][0])
+
+    # -- authors -----------------------------------------------------------------------
+    def papers_by_author(self, folded_name: str) -> list[str]:
+        rows = self._execute(
+            "SELECT DISTINCT paper_id FROM paper_authors WHERE author_key = %s", (folded_name,)
+        )
+        return [row[0] for row in rows]
+
+    def author_names(self) -> dict[str, tuple[str, int]]:
+        result: dict[str, tuple[str, int]] = {}
+        rows = self._execute(
+            "SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key, name"
+        )
+        for folded, name, count in rows:
+            shown, total = result.get(folded, (name, 0))
+            if not name.isascii() and shown.isascii():
+                shown = name
+            result[folded] = (shown, total + int(count))
+        return result
+
+    # -- embeddings --------------------------------------------------------------------
+    def embeddings_for(self, model: str, paper_ids: list[str]) -> dict[str, tuple[str, bytes]]:
+        rows = self._execute(
+            "SELECT paper_id, text_hash, vector FROM embeddings WHERE model = %s AND paper_id = ANY(%s)",
+            (model, paper_ids),
+        )
+        return {row[0]: (row[1], bytes(row[2])) for row in rows}
+
+    def put_embeddings(self, model: str, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                """INSERT INTO embeddings (paper_id, model, text_hash, vector) VALUES (%s, %s, %s, %s)
+                   ON CONFLICT (paper_id) DO UPDATE SET model = excluded.model, text_hash = excluded.text_hash,
+                     vector = excluded.vector""",
+                [(pid, model, digest, vector) for pid, digest, vector in rows],
+            )
+
+    def index_folder(self) -> Path | None:
+        """Where this process caches search indexes built from the database."""
+        digest = hashlib.sha1(self.url.encode()).hexdigest()[:12]
+        return Path(user_cache_dir("paperbot", appauthor=False)) / f"pg-{digest}.index"
+
+    # -- ingest log and key/value state -------------------------------------------------
+    def record_ingest(self, report: IngestReport) -> None:
+        self._execute(
+            "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                _now(),
+                report.added,
+                report.updated,
+                report.unchanged,
+                len(report.skipped),
+                json.dumps(report.files),
+            ),
+        )
+        if report.added or report.updated:
+            self.bump_corpus_version()
+
+    def bump_corpus_version(self) -> None:
+        self._execute(
+            """INSERT INTO meta VALUES ('corpus_version', '1') ON CONFLICT (key)
+               DO UPDATE SET value = (meta.value::bigint + 1)::text"""
+        )
+
+    def corpus_version(self) -> int:
+        return int(self.get_meta("corpus_version") or 0)
+
+    def last_ingest(self) -> dict[str, Any] | None:
+        with self._conn() as conn:
+            cursor = conn.execute("SELECT * FROM ingests ORDER BY id DESC LIMIT 1")
+            row = cursor.fetchone()
+            return dict(zip([c.name for c in cursor.description or []], row, strict=True)) if row else None
+
+    def get_meta(self, name: str) -> str | None:
+        rows = self._execute("SELECT value FROM meta WHERE key = %s", (name,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._execute(
+            "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+    # -- channel settings (Discord adapter: free text per channel) ------------------------
+    def set_free_text(self, channel_id: int, enabled: bool, guild_id: int | None = None) -> None:
+        self._execute(
+            """INSERT INTO channel_settings (channel_id, guild_id, free_text) VALUES (%s, %s, %s)
+               ON CONFLICT (channel_id) DO UPDATE SET free_text = excluded.free_text,
+                 guild_id = COALESCE(excluded.guild_id, channel_settings.guild_id), updated_at = now()""",
+            (channel_id, guild_id, enabled),
+        )
+
+    def free_text_channels(self) -> set[int]:
+        return {
+            int(row[0]) for row in self._execute("SELECT channel_id FROM channel_settings WHERE free_text")
+        }

@@ -1,0 +1,108 @@
+"""The PostgreSQL backend against a real server the suite starts itself (PostgreSQL 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation import evaluate
+from bot.ingest.pipeline import ingest_paths
+from bot.service import PaperService
+from bot.store import SQLiteStore, open_store
+from tests.conftest import FIXTURES, SEEDS
+from tests.pg_server import create_database, find_bindir, postgres_server
+
+pytestmark = pytest.mark.skipif(
+    find_bindir() is None, reason="no PostgreSQL server binary (initdb/postgres) here"
+)
+EVAL = FIXTURES / "eval"
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str, request: pytest.FixtureRequest) -> str:
+    return create_database(
+        pg_server, "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
+    )
+
+
+def cli(*args: str, url: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PAPERBOT_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_same_papers_as_sqlite_and_idempotent(pg_url: str, seeded_db: Path) -> None:
+    store = open_store(pg_url)
+    try:
+        first = ingest_paths(store, [SEEDS])
+        second = ingest_paths(store, [SEEDS])
+        assert (first.added, second.added, second.updated, second.unchanged) == (53, 0, 0, 53)
+        on_pg = {p.id: p.model_dump() for p in store.iter_papers()}
+    finally:
+        store.close()
+    with SQLiteStore(seeded_db) as sqlite:
+        on_sqlite = {p.id: p.model_dump() for p in sqlite.iter_papers()}
+    assert on_pg == on_sqlite
+
+
+def test_dev_set_targets_on_postgres(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        ingest_paths(store, [SEEDS])
+        report = evaluate(
+            PaperService(store),
+            EVAL / "dev_questions.jsonl",
+            EVAL / "dev_authors.jsonl",
+            EVAL / "dev_routing.jsonl",
+        )
+    finally:
+        store.close()
+    assert report.questions.hit_at_1 >= 0.97 and report.questions.mrr_at_10 >= 0.98, report.failures
+    assert report.author_precision == report.author_recall == 1.0
+    assert report.routing_passed == report.routing_total
+
+
+def test_cli_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    assert cli("ingest", url=pg_url).returncode == 0
+    listed = json.loads(cli("list", "--json", url=pg_url).stdout)
+    assert len(listed) == 53
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(json.dumps({"q": "GKD"}) + "\n")
+    line = json.loads(cli("search", "--batch", str(batch), "--json", url=pg_url).stdout)
+    assert line["results"][0]["title"].startswith("On-Policy Distillation")
+
+
+def test_concurrent_ingests_of_overlapping_files_never_duplicate(pg_url: str) -> None:
+    files = sorted(str(p) for p in SEEDS.glob("*.txt"))
+    env = {**os.environ, "PAPERBOT_DATABASE_URL": pg_url}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "ingest", *files[i:], *files[:i]],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(4)
+    ]
+    assert all(run.wait(timeout=300) == 0 for run in runs)
+    store = open_store(pg_url)
+    try:
+        papers = list(store.iter_papers())
+        assert len(papers) == 53
+        gemma2 = next(p for p in papers if p.title and p.title.startswith("Gemma 2:"))
+        assert len(gemma2.sources) == 5
+    finally:
+        store.close()
