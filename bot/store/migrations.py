@@ -53,4 +53,16 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "per-channel settings (Discord free text)",
+        """
+        CREATE TABLE channel_settings (
+            channel_id INTEGER PRIMARY KEY, -- a Discord channel or thread id
+            guild_id INTEGER,
+            free_text INTEGER NOT NULL DEFAULT 0,  -- answer every message, not only mentions
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
