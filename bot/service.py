@@ -42,9 +42,11 @@ class PaperService:
         store: Store,
         embedder: Embedder | bool | None = True,
         rewriter: Callable[[Answer], Answer] | None = None,
+        search_backend: str = "auto",
     ) -> None:
         self.store = store
         self.rewriter = rewriter
+        self.search_backend = search_backend  # "auto" (the store's own) or "local" (in-process)
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._engine: Retriever | None = None
@@ -70,10 +72,18 @@ class PaperService:
         if self._engine is None or version != self._version:
             with self._lock:
                 if self._engine is None or version != self._version:
-                    self._engine = load_or_build(self.store, self.embedder, self.store.index_folder())
+                    self._engine = self._build_engine()
                     self._version = version
         self._checked_at = now
         return self._engine
+
+    def _build_engine(self) -> Retriever:
+        """PostgreSQL searches in the database; SQLite with indexes saved beside its file."""
+        if self.store.kind == "postgresql" and self.search_backend != "local":
+            from bot.search.pg import PostgresRetriever
+
+            return PostgresRetriever.build(self.store, self.embedder)  # type: ignore[arg-type]
+        return load_or_build(self.store, self.embedder, self.store.index_folder())
 
     def invalidate(self) -> None:
         """Look at the corpus version on the next call (after an ingest by this process)."""
@@ -231,7 +241,7 @@ class PaperService:
         last = self.store.last_ingest()
         return Stats(
             papers=sum(categories.values()),
-            authors=len(self.engine.authors.names),
+            authors=len(self.engine.authors),
             categories=dict(categories.most_common()),
             untitled=untitled,
             last_ingest=last["finished_at"] if last else None,

@@ -38,7 +38,12 @@ def service_for(ctx: typer.Context) -> PaperService:
         from bot.ingest.pipeline import ingest_paths
 
         ingest_paths(st.store, [st.settings.seeds_dir])
-    return PaperService(st.store, embedder=st.settings.semantic, rewriter=rewriter_for(st.settings))
+    return PaperService(
+        st.store,
+        embedder=st.settings.semantic,
+        rewriter=rewriter_for(st.settings),
+        search_backend=st.settings.search_backend,
+    )
 
 
 def rewriter_for(settings: Settings) -> AnswerRewriter | None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import Stemmer
 
 from bot.text import STOPWORDS, fold, strip_accents
+
+if TYPE_CHECKING:
+    from bot.models import Paper
 
 _RAW_TOKEN = re.compile(r"[^\W_]+")
 
@@ -112,3 +116,12 @@ def acronyms(text: str) -> set[str]:
         if (upper >= 2 and len(raw) >= 2) or (upper >= 1 and any(c.isdigit() for c in raw)):
             found.add(fold(raw[:-1] if _PLURAL_ACRONYM.match(raw) else raw))
     return found
+
+
+def defined_names(paper: Paper) -> list[str]:
+    """Names an abstract defines in parentheses: "... Distillation (GKD)" -> ["gkd"]."""
+    names: dict[str, None] = {}
+    for text in [paper.abstract, *paper.other_abstracts]:
+        inside = " ".join(part.split(")")[0] for part in text.split("(")[1:])
+        names.update(dict.fromkeys(sorted(acronyms(inside))))
+    return list(names)

@@ -16,7 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.models import Paper
-from bot.search.analysis import Analyzer, acronyms, analyze
+from bot.search.analysis import Analyzer, analyze, defined_names
 from bot.search.filters import Filters, category_matches, date_mask
 from bot.search.fusion import fuse, top_k
 from bot.search.fuzzy import AuthorIndex, title_scores
@@ -49,13 +49,7 @@ def document_text(paper: Paper) -> str:
 
 def title_terms(paper: Paper, analyzer: Analyzer) -> list[str]:
     """The title field: title words and word pairs, plus names the abstract defines ("(GKD)")."""
-    defined = [name for text in [paper.abstract, *paper.other_abstracts] for name in _defined_names(text)]
-    return with_bigrams(analyzer(paper.label)) + analyzer(" ".join(defined))
-
-
-def _defined_names(text: str) -> set[str]:
-    inside = " ".join(part.split(")")[0] for part in text.split("(")[1:])
-    return acronyms(inside)
+    return with_bigrams(analyzer(paper.label)) + analyzer(" ".join(defined_names(paper)))
 
 
 def embedding_text(paper: Paper) -> str:

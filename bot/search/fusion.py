@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-def top_k(scores: Mapping[int, float], k: int) -> list[int]:
-    return sorted(scores, key=lambda i: (-scores[i], i))[:k]
+def top_k(scores: Mapping[K, float], k: int) -> list[K]:
+    """The ``k`` best keys, ties broken by key so results are stable."""
+    return sorted(scores, key=lambda i: (-scores[i], i))[:k]  # type: ignore[no-any-return]
 
 
 def rrf(
@@ -28,17 +32,17 @@ def rrf(
 
 
 def fuse(
-    signals: Mapping[str, Mapping[int, float]],
+    signals: Mapping[str, Mapping[K, float]],
     weights: Mapping[str, float],
     min_max: frozenset[str] = frozenset({"semantic"}),
-) -> dict[int, float]:
+) -> dict[K, float]:
     """Weighted sum of each signal's scores scaled by that signal's best score (CombSUM).
 
     Cosine similarities crowd near the top, so the signals named in ``min_max`` are
     spread over [0, 1] first. Unlike rank fusion it keeps how far ahead a document is: a query whose rare words
     occur in one abstract only puts that paper well ahead, not one rank ahead.
     """
-    fused: dict[int, float] = {}
+    fused: dict[K, float] = {}
     for name, scores in signals.items():
         if not scores:
             continue

@@ -45,6 +45,9 @@ class AuthorIndex:
             if parts:
                 self._by_last.setdefault(parts[-1], []).append(folded)
 
+    def __len__(self) -> int:
+        return len(self.names)
+
     def resolve(self, text: str, min_score: float = 88.0) -> list[str]:
         """Author keys that the text names: exact, by surname (with initials), or by a close spelling."""
         parts = words(text)

@@ -1,4 +1,4 @@
-"""Versioned schema migrations for the PostgreSQL store (same versions as SQLite's)."""
+"""Versioned schema migrations for the PostgreSQL store (its own sequence, like SQLite's)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,15 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 free_text BOOLEAN NOT NULL DEFAULT false,
                 updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
             )""",
+        ],
+    ),
+    (
+        4,
+        "vocabulary of indexed terms (typo correction in the database)",
+        [
+            "CREATE TABLE terms (term TEXT PRIMARY KEY)",
+            "CREATE INDEX terms_trgm ON terms USING gin (term gin_trgm_ops)",
+            "INSERT INTO terms SELECT word FROM ts_stat('SELECT tsv FROM papers') ON CONFLICT DO NOTHING",
         ],
     ),
 ]

@@ -22,12 +22,15 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from bot.models import IngestReport, Paper, author_key
+from bot.search.analysis import analyze, defined_names
 from bot.store.pg_migrations import POSTGRES_MIGRATIONS
 from bot.text import key
 
-TSV = """setweight(to_tsvector('english', paperbot_fold(%(title)s)), 'A')
-      || setweight(to_tsvector('simple', paperbot_fold(%(authors)s)), 'B')
-      || setweight(to_tsvector('english', paperbot_fold(%(abstracts)s)), 'C')"""
+# Fields hold our own analysed terms (folded, stemmed, camel-case parts: bot.search.analysis),
+# so that the database and the in-process index see the same words.
+TSV = """setweight(to_tsvector('simple', %(title)s), 'A')
+      || setweight(to_tsvector('simple', %(authors)s), 'B')
+      || setweight(to_tsvector('simple', %(abstracts)s), 'C')"""
 
 
 def _now() -> str:
@@ -35,6 +38,8 @@ def _now() -> str:
 
 
 class PostgresStore:
+    kind = "postgresql"
+
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.path = url  # for messages; there is no file
@@ -135,9 +140,9 @@ class PostgresStore:
             "categories": [c for c in dict.fromkeys([paper.category, *paper.categories]) if c],
             "has_code": paper.has_code,
             "data": paper.model_dump_json(exclude={"label"}),
-            "title": paper.label,
-            "authors": " ".join(paper.authors),
-            "abstracts": " ".join([paper.abstract, *paper.other_abstracts]),
+            "title": " ".join(title_terms := analyze(" ".join([paper.label, *defined_names(paper)]))),
+            "authors": " ".join(author_terms := analyze(" ".join(paper.authors))),
+            "abstracts": " ".join(body_terms := analyze(" ".join([paper.abstract, *paper.other_abstracts]))),
         }
         with self.atomic():
             self._execute(
@@ -150,6 +155,8 @@ class PostgresStore:
                       tsv = excluded.tsv, updated_at = now()""",
                 params,
             )
+            vocabulary = sorted({t for t in [*title_terms, *author_terms, *body_terms] if t.isalnum()})
+            self._execute("INSERT INTO terms SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (vocabulary,))
             self._execute("DELETE FROM paper_authors WHERE paper_id = %s", (paper.id,))
             if paper.authors:
                 with self._conn() as conn, conn.cursor() as cursor:

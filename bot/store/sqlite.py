@@ -27,6 +27,8 @@ class SQLiteStore:
     ``atomic()`` wraps a unit of work in one transaction.
     """
 
+    kind = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
