@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: initdb in a temp dir, on 127.0.0.1 and a free port.
+"""A throwaway PostgreSQL server for tests and benchmarks: initdb in a temp dir, on 127.0.0.1.
 
 The machines run tests as root and PostgreSQL refuses to run as root, so the server runs
 as the ``postgres`` system user when we are root. Skips (with the reason) only when no
