@@ -45,13 +45,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
-def run_sizes(sizes: list[int], work: Path, quick: bool, arxiv: Path | None) -> list[dict[str, Any]]:
+def run_sizes(
+    sizes: list[int], work: Path, quick: bool, arxiv: Path | None, pg: str | None = None
+) -> list[dict[str, Any]]:
     results = []
     for n in sizes:
-        print(f"benchmark: {n:,} papers ...", file=sys.stderr, flush=True)
+        print(
+            f"benchmark: {n:,} papers on {'PostgreSQL' if pg else 'SQLite'} ...", file=sys.stderr, flush=True
+        )
         command = [sys.executable, "-m", "benchmarks.size", "--n", str(n), "--work", str(work)]
         command += ["--quick"] if quick else []
         command += ["--arxiv", str(arxiv)] if arxiv else []
+        command += ["--pg", pg] if pg else []
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
@@ -79,27 +84,28 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         "",
         "## Ingest, size, memory",
         "",
-        "| papers | ingest papers/s (parse+store+index) | parse+store s | index s | DB MB | index MB | peak RSS MB | cold start s | index load s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| backend | papers | ingest papers/s (parse+store+index) | parse+store s | index s | DB MB | index MB | peak RSS MB | cold start s | index load s | 4 processes: search p95 ms (req/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         i = r["ingest"]
         lines.append(
-            f"| {i['papers']:,} | {i['papers_per_s']:,.0f} | {i['parse_store_s']} | {i['index_s']} | {i['db_mb']} | "
-            f"{i['index_mb']} | {r['peak_rss_mb']:,.0f} | {r['cold_start_s']} | {r['index_load_s']} |"
+            f"| {r.get('backend', 'sqlite')} | {i['papers']:,} | {i['papers_per_s']:,.0f} | {i['parse_store_s']} | {i['index_s']} | "
+            f"{i['db_mb']} | {i['index_mb']} | {r['peak_rss_mb']:,.0f} | {r['cold_start_s']} | {r['index_load_s']} | "
+            f"{r['processes_4_search_ms']['p95']} ({r['processes_4_search_ms']['per_second']}) |"
         )
     lines += [
         "",
         "## Latency (ms, single caller: p50 / p95 / p99)",
         "",
-        "| papers | search | ask | title autocomplete | author autocomplete | search, 8 callers p95 (req/s) | ask, 8 callers p95 (req/s) |",
-        "|---:|---|---|---|---|---|---|",
+        "| backend | papers | search | ask | title autocomplete | author autocomplete | search, 8 callers p95 (req/s) | ask, 8 callers p95 (req/s) |",
+        "|---|---:|---|---|---|---|---|---|",
     ]
     fmt = lambda s: f"{s['p50']} / {s['p95']} / {s['p99']}"  # noqa: E731
     for r in results:
         lat, con = r["latency_ms"], r["concurrent_8_ms"]
         lines.append(
-            f"| {r['ingest']['papers']:,} | {fmt(lat['search'])} | {fmt(lat['ask'])} | {fmt(lat['complete_title'])} | "
+            f"| {r.get('backend', 'sqlite')} | {r['ingest']['papers']:,} | {fmt(lat['search'])} | {fmt(lat['ask'])} | {fmt(lat['complete_title'])} | "
             f"{fmt(lat['complete_author'])} | {con['search']['p95']} ({con['search']['per_second']}) | "
             f"{con['ask']['p95']} ({con['ask']['per_second']}) |"
         )
@@ -107,12 +113,12 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         "",
         "## Quality and baselines (same process, same corpus)",
         "",
-        "| papers | hit@1 | MRR@10 | authors P / R | routing | rank_bm25 search mean ms | ours mean ms | ours faster | linear title scan mean ms | ours mean ms | ours faster | rank_bm25 hit@1 / MRR@10 |",
-        "|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| backend | papers | hit@1 | MRR@10 | authors P / R | routing | rank_bm25 search mean ms | ours mean ms | ours faster | linear title scan mean ms | ours mean ms | ours faster | rank_bm25 hit@1 / MRR@10 |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         q, lat, b = r["quality"], r["latency_ms"], r.get("baselines")
-        row = f"| {r['ingest']['papers']:,} | {q['hit_at_1']} | {q['mrr_at_10']} | {q['author_precision']} / {q['author_recall']} | {q['routing']} |"
+        row = f"| {r.get('backend', 'sqlite')} | {r['ingest']['papers']:,} | {q['hit_at_1']} | {q['mrr_at_10']} | {q['author_precision']} / {q['author_recall']} | {q['routing']} |"
         if b:
             row += (
                 f" {b['rank_bm25_search']['mean']} | {lat['search']['mean']} | {_ratio(b['rank_bm25_search']['mean'], lat['search']['mean'])} |"
@@ -122,8 +128,10 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         else:
             row += " - | - | - | - | - | - | not run above 100k |"
         lines.append(row)
-    if len(results) > 1:
-        lines += growth(results)
+    for backend in dict.fromkeys(r.get("backend", "sqlite") for r in results):
+        same = [r for r in results if r.get("backend", "sqlite") == backend]
+        if len(same) > 1:
+            lines += growth(same)
     lines += ["", f"Targets at 1M (issue): {json.dumps(TARGETS)}.", ""]
     return "\n".join(lines)
 
@@ -167,10 +175,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--work", type=Path, default=HERE / "data", help="where corpora and databases go")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--pg-sizes", default="100000,1000000", help="sizes for the PostgreSQL backend")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = run_sizes(sizes, args.work, args.quick, args.arxiv)
+    results = run_sizes(sizes, args.work, args.quick, args.arxiv) if args.backend != "postgresql" else []
+    if args.backend in ("postgresql", "both"):
+        from benchmarks.pg_server import postgres_server
+
+        pg_sizes = [int(s) for s in args.pg_sizes.split(",")] if not args.quick else [10_000]
+        with postgres_server() as server:
+            results += run_sizes(pg_sizes, args.work, args.quick, args.arxiv, server)
     args.out.write_text(render(results, command.strip()), encoding="utf-8")
     args.out.with_name("results.json").write_text(
         json.dumps({"machine": machine(), "command": command, "results": results}, indent=1)

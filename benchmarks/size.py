@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -17,43 +18,75 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import baselines, measure, workload
+from benchmarks.pg_server import create_database
 from bot.evaluation import evaluate, load_jsonl, matches_gold
 from bot.ingest.pipeline import ingest_paths
-from bot.search.build import load_or_build
 from bot.search.semantic import load_embedder
 from bot.service import PaperService
-from bot.store import SQLiteStore
+from bot.store import SQLiteStore, Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 EVAL = ROOT / "tests" / "fixtures" / "eval"
 
 
-def cold_start(db: Path, runs: int = 3) -> float:
+def cold_start(url: str, runs: int = 3) -> float:
     """Seconds from process start to the first printed answer (best of ``runs``)."""
     best = float("inf")
+    env = {**os.environ, "PAPERBOT_DATABASE_URL": url}
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot", "--db", str(db), "ask", "what is GKD?"],
-            check=True,
-            capture_output=True,
+            [sys.executable, "-m", "bot", "ask", "what is GKD?"], check=True, capture_output=True, env=env
         )
         best = min(best, time.perf_counter() - start)
     return round(best, 3)
 
 
-def run_size(n: int, work: Path, quick: bool, arxiv: Path | None) -> dict[str, Any]:
-    work.mkdir(parents=True, exist_ok=True)
+def processes_at_once(url: str, queries: list[str], work: Path, processes: int = 4) -> dict[str, Any]:
+    """``processes`` separate processes searching one database at the same time."""
+    path = work / "load-queries.json"
+    path.write_text(json.dumps(queries))
+    command = [sys.executable, "-m", "benchmarks.load", "--db", url, "--queries", str(path)]
+    start = time.perf_counter()
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    outputs = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
+    wall = time.perf_counter() - start
+    samples = [s for out in outputs for s in out["samples_ms"]]
+    return {
+        **measure.percentiles(samples),
+        "processes": processes,
+        "per_second": round(len(samples) / wall, 1),
+        "ready_s": max(out["ready_s"] for out in outputs),
+    }
+
+
+def open_bench_store(n: int, work: Path, pg_server: str | None) -> tuple[Store, str, Path | None]:
+    """A fresh database for this size: a SQLite file, or a new database on the server."""
+    if pg_server:
+        url = create_database(pg_server, f"bench_{n}")
+        return open_store(url), url, None
     db = work / f"bench-{n}.db"
     for old in [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]:
         old.unlink(missing_ok=True)
     shutil.rmtree(db.with_name(db.name + ".index"), ignore_errors=True)
-    snapshot = arxiv or work / f"arxiv-{n}.jsonl"
-    sample = workload.write_snapshot(snapshot, n) if arxiv is None else []
-    result: dict[str, Any] = {"n": n, "corpus": "real arXiv metadata" if arxiv else "synthetic Zipfian"}
+    return SQLiteStore(db), f"sqlite:///{db}", db
 
-    store = SQLiteStore(db)
+
+def run_size(
+    n: int, work: Path, quick: bool, arxiv: Path | None, pg_server: str | None = None
+) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    snapshot = arxiv or work / f"arxiv-{n}.jsonl"
+    sample = workload.write_snapshot(snapshot, n) if arxiv is None or not snapshot.exists() else []
+    backend = "postgresql" if pg_server else "sqlite"
+    result: dict[str, Any] = {
+        "n": n,
+        "backend": backend,
+        "corpus": "real arXiv metadata" if arxiv else "synthetic Zipfian",
+    }
+
+    store, url, db = open_bench_store(n, work, pg_server)
     start = time.perf_counter()
     ingest_paths(store, [SEEDS])
     report = ingest_paths(store, [snapshot])
@@ -61,27 +94,27 @@ def run_size(n: int, work: Path, quick: bool, arxiv: Path | None) -> dict[str, A
     if any("unrecognised" in s.reason for s in report.skipped):
         raise SystemExit("this build cannot ingest arXiv metadata snapshots")
     if arxiv is not None:
-        sample = list(store.get_papers(p.id for _, p in zip(range(400), store.iter_papers(), strict=False)))
+        sample = [p for _, p in zip(range(400), store.iter_papers(), strict=False)]
     papers = store.count_papers()
-    start = time.perf_counter()
     embedder = load_embedder()
-    load_or_build(store, embedder, store.index_folder())
+    service = PaperService(store, embedder=embedder)
+    start = time.perf_counter()
+    service.engine  # builds (and for SQLite saves) the index  # noqa: B018
     index_s = time.perf_counter() - start
     result["ingest"] = {
         "papers": papers,
         "parse_store_s": round(ingest_s, 2),
         "index_s": round(index_s, 2),
         "papers_per_s": round(papers / (ingest_s + index_s), 1),
-        "db_mb": measure.disk_mb(db),
-        "index_mb": measure.disk_mb(db.with_name(db.name + ".index")),
+        "db_mb": measure.disk_mb(db) if db else database_mb(store),
+        "index_mb": measure.disk_mb(db.with_name(db.name + ".index")) if db else 0.0,
     }
-    result["cold_start_s"] = cold_start(db)
-
+    result["cold_start_s"] = cold_start(url)
     service = PaperService(store, embedder=embedder)
     start = time.perf_counter()
-    service.engine  # loads the saved index  # noqa: B018
+    service.engine  # loads the saved index (SQLite) or reads the embeddings (PostgreSQL)  # noqa: B018
     result["index_load_s"] = round(time.perf_counter() - start, 3)
-    questions = [row for row in load_jsonl(EVAL / "dev_questions.jsonl")]
+    questions = load_jsonl(EVAL / "dev_questions.jsonl")
     report_q = evaluate(
         service, EVAL / "dev_questions.jsonl", EVAL / "dev_authors.jsonl", EVAL / "dev_routing.jsonl"
     )
@@ -106,15 +139,21 @@ def run_size(n: int, work: Path, quick: bool, arxiv: Path | None) -> dict[str, A
         "search": measure.time_concurrent(lambda q: service.search(q), queries),
         "ask": measure.time_concurrent(lambda q: service.ask(q), queries),
     }
-    result["peak_rss_mb"] = measure.peak_rss_mb()  # ours only: the baselines come after
-
+    result["peak_rss_mb"] = measure.peak_rss_mb()  # ours only: the baselines and load processes come after
+    result["processes_4_search_ms"] = processes_at_once(url, queries, work)
     if n <= 100_000:
         result["baselines"] = run_baselines(store, service, questions, queries, titles, quick)
+    store.close()
     return result
 
 
+def database_mb(store: Store) -> float:
+    rows = store._execute("SELECT pg_database_size(current_database())")  # type: ignore[union-attr]
+    return round(int(rows[0][0]) / 1e6, 1)
+
+
 def run_baselines(
-    store: SQLiteStore,
+    store: Store,
     service: PaperService,
     questions: list[dict[str, Any]],
     queries: list[str],
@@ -146,8 +185,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--arxiv", type=Path)
+    parser.add_argument("--pg", help="URL of a PostgreSQL server to benchmark instead of SQLite")
     args = parser.parse_args()
-    print(json.dumps(run_size(args.n, args.work, args.quick, args.arxiv)))
+    print(json.dumps(run_size(args.n, args.work, args.quick, args.arxiv, args.pg)))
 
 
 if __name__ == "__main__":
