@@ -21,6 +21,7 @@ from bot.conversation import Conversation, FollowUp, parse_follow_up, parse_refe
 from bot.errors import NotFound, PaperbotError, UsageError
 from bot.models import Answer, Paper, Stats
 from bot.service import PaperService
+from bot.text import key as fold
 
 SEARCH_RESULTS = 25
 SIMILAR_RESULTS = 5
@@ -227,6 +228,10 @@ class Dialogue:
             return self.conversation.resolve(key, position)
         if not reference.strip():
             raise UsageError("Which paper? Give a title, or #N for a result of the last list.")
+        # A title typed from its start ("Gemma 2", "WARM") is that title, before any fuzzy guess.
+        for label, paper_id in self.service.complete_titles(reference, 1):
+            if fold(label).startswith(fold(reference)) and (paper := self.service.store.get_paper(paper_id)):
+                return paper
         try:
             return self.service.paper(reference)
         except NotFound:

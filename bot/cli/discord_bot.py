@@ -1,0 +1,70 @@
+"""``paperbot run`` (the Discord bot) and ``paperbot sync`` (push its slash commands).
+
+discord.py is imported only when these commands run, so the rest of the CLI starts without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from bot.cli.app import app, state
+from bot.cli.query import service_for
+from bot.config import Settings
+from bot.credentials import discord_token, install
+from bot.errors import PaperbotError, UsageError
+
+
+def _require_token(settings: Settings) -> None:
+    """Fail fast with exit code 2, before any database work, and keep the token out of logs."""
+    install(discord_token(settings))
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Errors as exactly one line on stderr (scripts grep it; a wrapped line reads as two)."""
+    try:
+        yield
+    except PaperbotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, UsageError) else 1) from None
+
+
+@app.command("run")
+def run_command(ctx: typer.Context) -> None:
+    """Start the Discord bot (needs DISCORD_TOKEN; slash commands are pushed by `paperbot sync`)."""
+    settings = state(ctx).settings
+    with _one_line_errors():
+        _require_token(settings)
+        service = service_for(ctx)
+        service.warm_up()  # build the index before connecting: the first autocomplete must be fast
+        from bot.discord import run_bot
+
+        run_bot(settings, service)
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    guild: Annotated[
+        int | None,
+        typer.Option("--guild", help="guild id: instant, for development (or PAPERBOT_DEV_GUILD_ID)"),
+    ] = None,
+    globally: Annotated[
+        bool, typer.Option("--global", help="sync globally even if a dev guild is set")
+    ] = False,
+) -> None:
+    """Push the slash commands to Discord: to one guild, or globally."""
+    settings = state(ctx).settings
+    target = None if globally else (guild or settings.dev_guild_id)
+    with _one_line_errors():
+        _require_token(settings)
+        from bot.discord import sync_commands
+
+        names = asyncio.run(sync_commands(settings, service_for(ctx), target))
+    where = f"guild {target}" if target else "all guilds (global; may take a while to show)"
+    typer.echo(f"synced {len(names)} commands to {where}: {', '.join('/' + n for n in names)}")

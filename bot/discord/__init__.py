@@ -1,0 +1,72 @@
+"""The Discord adapter: the only package that imports discord.py.
+
+``create_bot`` builds the configured bot without connecting; ``run_bot`` connects;
+``sync_commands`` pushes the slash commands to Discord (``paperbot sync``), which starting the
+bot never does.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.config import Settings
+from bot.credentials import discord_token
+from bot.discord.client import PaperBot
+from bot.errors import UsageError
+from bot.service import PaperService
+from bot.store import open_store
+
+__all__ = ["PaperBot", "create_bot", "run_bot", "sync_commands"]
+
+
+def create_bot(settings: Settings | None = None, *, service: PaperService | None = None) -> PaperBot:
+    """The configured bot, not connected. The database comes from the settings unless a service is given."""
+    settings = settings or Settings()
+    if service is None:
+        from bot.rewrite import AnswerRewriter
+
+        rewriter = None
+        if settings.llm_base_url:
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            rewriter = AnswerRewriter(settings.llm_base_url, key, settings.llm_model)
+        service = PaperService(
+            open_store(settings.store_url()), embedder=settings.semantic, rewriter=rewriter
+        )
+    return PaperBot(settings, service)
+
+
+def run_bot(settings: Settings, service: PaperService | None = None) -> None:
+    """Connect and serve until stopped. Discord's refusals become one-line usage errors."""
+    token = discord_token(settings)
+    bot = create_bot(settings, service=service)
+    try:
+        bot.run(token, log_handler=None)  # keep the CLI's logging, and its token filter
+    except discord.LoginFailure:
+        raise UsageError(
+            "Discord rejected the token: check DISCORD_TOKEN (Developer Portal → Bot)."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise UsageError(
+            "PAPERBOT_FREE_TEXT_CHANNELS=true needs the Message Content intent: enable it in the "
+            "Developer Portal (Bot → Privileged Gateway Intents), or set the setting to false."
+        ) from None
+
+
+async def sync_commands(
+    settings: Settings, service: PaperService | None = None, guild_id: int | None = None
+) -> list[str]:
+    """Push the command tree to one guild (instant, for development) or globally; returns the names."""
+    token = discord_token(settings)
+    bot = create_bot(settings, service=service)
+    async with bot:
+        try:
+            await bot.login(token)  # runs setup_hook: the cogs, hence the commands, are loaded
+        except discord.LoginFailure:
+            raise UsageError("Discord rejected the token: check DISCORD_TOKEN.") from None
+        if guild_id is not None:
+            guild = discord.Object(guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+        else:
+            synced = await bot.tree.sync()
+    return sorted(command.name for command in synced)

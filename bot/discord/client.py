@@ -1,0 +1,85 @@
+"""The Bot: settings and the service come in through the constructor; cogs load in setup_hook.
+
+``setup_hook`` never syncs commands and never touches the network (``paperbot sync`` does
+that on purpose), so creating and starting the bot in tests needs no Discord at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.dialogue import Dialogue
+from bot.discord import cogs
+from bot.discord.checks import Cooldowns
+from bot.discord.respond import report_error
+from bot.service import PaperService
+
+log = logging.getLogger(__name__)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Only what the bot uses. Message content is privileged: asked for only with free-text channels."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels and threads, where commands and messages happen
+    intents.guild_messages = True  # messages that mention us (Discord sends their content anyway)
+    intents.dm_messages = True  # direct messages (content included)
+    intents.message_content = settings.free_text_channels
+    return intents
+
+
+def extension_names() -> list[str]:
+    """Every module in bot/discord/cogs/, so a new cog file is loaded without touching this code."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class PaperTree(app_commands.CommandTree["PaperBot"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await report_error(interaction, error)
+
+
+class PaperBot(commands.Bot):
+    """paperbot on Discord: slash commands from the cogs, free text through the same dialogue."""
+
+    def __init__(self, settings: Settings, service: PaperService) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: no prefix commands, but Bot wants one
+            intents=intents_for(settings),
+            help_command=None,
+            tree_cls=PaperTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.service = service
+        self.dialogue = Dialogue(service, Conversation())
+        self.cooldowns = Cooldowns(settings.cooldown_seconds)
+        self.free_text_channels: set[int] = set()
+
+    async def setup_hook(self) -> None:
+        self.free_text_channels = await asyncio.to_thread(self.service.store.free_text_channels)
+        for name in extension_names():
+            await self.load_extension(name)
+
+    def free_text_enabled(self, channel: object) -> bool:
+        """Whether every message in this channel (or the thread's parent channel) is for us."""
+        if not self.settings.free_text_channels:
+            return False
+        ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+        return bool(ids & self.free_text_channels)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Messages are handled by the ask cog's listener; no prefix commands to process."""
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))

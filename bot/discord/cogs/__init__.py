@@ -1,0 +1,1 @@
+"""One cog per area. ``create_bot`` loads every module here; each ends with ``async def setup(bot)``."""

@@ -1,0 +1,100 @@
+"""Asking: /ask, /search, /help, and free text (mentions, DMs, channels with free text on)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.commands import parse_date
+from bot.discord import autocomplete, embeds
+from bot.discord.checks import cooldown, free_text_question
+from bot.discord.client import PaperBot
+from bot.discord.respond import APOLOGY, reply_pages, reply_text, send_pages, think
+
+log = logging.getLogger(__name__)
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: PaperBot) -> None:
+        self.bot = bot
+
+    @app_commands.command()
+    @app_commands.describe(question="A question, a title, an acronym, or 'papers by NAME'")
+    @cooldown()
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
+        """Ask about papers: the passage that answers, the paper, and links."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.ask, interaction.channel_id, question)
+        await send_pages(interaction, embeds.answer_pages(reply.answer))
+
+    @app_commands.command()
+    @app_commands.describe(
+        query="What to look for",
+        author="Only papers by this author",
+        category="Only this arXiv category, e.g. cs.LG",
+        since="Only papers from this date on: YYYY or YYYY-MM-DD",
+        until="Only papers up to this date: YYYY or YYYY-MM-DD",
+    )
+    @app_commands.autocomplete(author=autocomplete.authors, category=autocomplete.categories)
+    @cooldown()
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 300],
+        author: str | None = None,
+        category: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        """Search papers, with optional filters; results come in pages."""
+        start = parse_date(since) if since else None  # bad dates fail now, before "thinking…"
+        end = parse_date(until, end=True) if until else None
+        await think(interaction)
+        reply = await asyncio.to_thread(
+            self.bot.dialogue.search, interaction.channel_id, query, author, category, start, end
+        )
+        await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
+
+    @app_commands.command(name="help")
+    async def help_command(self, interaction: discord.Interaction) -> None:
+        """What I can do, with examples."""
+        await interaction.response.send_message(embed=embeds.help_embed(), ephemeral=True)
+
+    # -- free text ---------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if self.bot.user is None:
+            return
+        enabled = self.bot.free_text_enabled(message.channel)
+        question = free_text_question(message, self.bot.user, enabled)
+        if question is None:
+            return
+        if not question:  # just "@paperbot": say what it can do
+            await reply_pages(message, [embeds.help_embed()])
+            return
+        retry = self.bot.cooldowns.retry_after(("free text", message.author.id))
+        if retry > 0:
+            await reply_text(message, f"One question at a time: try again in {retry:.0f} s.")
+            return
+        try:
+            async with message.channel.typing():
+                reply = await asyncio.to_thread(self.bot.dialogue.handle, question, message.channel.id)
+        except Exception:
+            log.exception(
+                "free text failed (user %s, guild %s, channel %s): %r",
+                message.author.id,
+                message.guild.id if message.guild else None,
+                message.channel.id,
+                question[:200],
+            )
+            await reply_text(message, APOLOGY)
+            return
+        await reply_pages(message, embeds.reply_pages(reply))
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Ask(bot))

@@ -1,0 +1,86 @@
+"""Papers: /paper, /author, /recent, /similar, /cite, /stats."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord import autocomplete, embeds
+from bot.discord.checks import cooldown
+from bot.discord.client import PaperBot
+from bot.discord.respond import send_pages, think
+
+TITLE = "A title (typos are fine), an arXiv id, or #N for a result of the last list here"
+
+
+class Papers(commands.Cog):
+    def __init__(self, bot: PaperBot) -> None:
+        self.bot = bot
+
+    @app_commands.command()
+    @app_commands.describe(title=TITLE)
+    @app_commands.autocomplete(title=autocomplete.titles)
+    async def paper(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
+        """One paper: abstract, authors, date and links."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.paper, interaction.channel_id, title)
+        await send_pages(interaction, [embeds.paper_embed(reply.paper)])
+
+    @app_commands.command()
+    @app_commands.describe(name="An author's name (accents optional)")
+    @app_commands.autocomplete(name=autocomplete.authors)
+    @cooldown()
+    async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
+        """An author's papers, newest first."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.author, interaction.channel_id, name)
+        await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
+
+    @app_commands.command()
+    @app_commands.describe(category="Only this arXiv category, e.g. cs.LG", days="How many days back (30)")
+    @app_commands.autocomplete(category=autocomplete.categories)
+    @cooldown()
+    async def recent(
+        self,
+        interaction: discord.Interaction,
+        category: str | None = None,
+        days: app_commands.Range[int, 1, 3650] = 30,
+    ) -> None:
+        """The newest papers in the library."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.recent, interaction.channel_id, category, days)
+        await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
+
+    @app_commands.command()
+    @app_commands.describe(title=TITLE)
+    @app_commands.autocomplete(title=autocomplete.titles)
+    @cooldown()
+    async def similar(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
+        """Papers close to a given one."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.similar, interaction.channel_id, title)
+        await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
+
+    @app_commands.command()
+    @app_commands.describe(title=TITLE)
+    @app_commands.autocomplete(title=autocomplete.titles)
+    async def cite(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
+        """A BibTeX entry and a plain-text reference."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.cite, interaction.channel_id, title)
+        await send_pages(interaction, [embeds.citation_embed(reply.paper, reply.bibtex, reply.reference)])
+
+    @app_commands.command()
+    @cooldown()
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """What the library holds: papers, authors, categories, last ingest."""
+        await think(interaction)
+        reply = await asyncio.to_thread(self.bot.dialogue.stats)
+        await send_pages(interaction, [embeds.stats_embed(reply.stats)])
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Papers(bot))
