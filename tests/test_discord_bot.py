@@ -12,11 +12,15 @@ import sys
 from pathlib import Path
 from unittest.mock import AsyncMock
 
+import discord
 import pytest
+from discord import app_commands
 from discord_fakes import make_bot
 
 from bot.credentials import REDACTED, RedactFilter
+from bot.discord import PaperBot, run_bot, sync_commands
 from bot.discord.client import extension_names
+from bot.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 COGS = ROOT / "bot" / "discord" / "cogs"
@@ -115,3 +119,37 @@ def test_the_token_is_redacted_from_logs_and_tracebacks() -> None:
         logger.removeHandler(handler)
     output = stream.getvalue()
     assert token not in output and output.count(REDACTED) == 2, output
+
+
+def test_run_turns_discord_refusals_into_usage_errors(
+    seeded_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: PaperBot, token: str, **kwargs: object) -> None:
+        assert token == "t0ken" and kwargs["log_handler"] is None  # the CLI's logging (and filter) stay
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(PaperBot, "run", refuse)
+    bot = make_bot(seeded_db, discord_token="t0ken")
+    with pytest.raises(UsageError, match="rejected the token"):
+        run_bot(bot.settings, bot.service)
+
+
+async def test_sync_pushes_the_tree_to_one_guild(seeded_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[object] = []
+
+    async def fake_login(self: PaperBot, token: str) -> None:
+        await self._async_setup_hook()
+        await self.setup_hook()
+
+    async def fake_sync(
+        self: app_commands.CommandTree, *, guild: discord.abc.Snowflake | None = None
+    ) -> list:
+        synced.append(guild)
+        return self.get_commands(guild=guild)
+
+    monkeypatch.setattr(PaperBot, "login", fake_login)
+    monkeypatch.setattr(app_commands.CommandTree, "sync", fake_sync)
+    bot = make_bot(seeded_db, discord_token="t0ken")
+    names = await sync_commands(bot.settings, bot.service, guild_id=1234)
+    assert [getattr(g, "id", None) for g in synced] == [1234]
+    assert {"ask", "search", "ingest", "freetext"} <= set(names)

@@ -101,6 +101,8 @@ async def test_cooldown_answers_once_then_asks_to_wait(seeded_db: Path) -> None:
     await start_dpytest(bot)
     await dpytest.message(f"<@{bot.user.id}> what is GKD?")
     dpytest.get_message()
+    await dpytest.message(f"<@{bot.user.id}> the first one")  # follow-ups are not slowed down
+    assert "Distillation" in _text(dpytest.get_message())
     await dpytest.message(f"<@{bot.user.id}> what is WARM?")
     assert "try again in" in dpytest.get_message().content
     await dpytest.empty_queue()

@@ -41,7 +41,9 @@ def run_command(ctx: typer.Context) -> None:
     with _one_line_errors():
         _require_token(settings)
         service = service_for(ctx)
-        service.warm_up()  # build the index before connecting: the first autocomplete must be fast
+        # Load the index before connecting (the first autocomplete must answer within 3 s); not
+        # warm_up(), which asks a question that an optional LLM rewriter would send out.
+        service.engine  # noqa: B018
         from bot.discord import run_bot
 
         run_bot(settings, service)

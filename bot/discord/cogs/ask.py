@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.commands import parse_date
+from bot.conversation import parse_follow_up
 from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown, free_text_question
 from bot.discord.client import PaperBot
@@ -73,13 +74,21 @@ class Ask(commands.Cog):
         question = free_text_question(message, self.bot.user, enabled)
         if question is None:
             return
+        try:
+            await self._answer(message, question)
+        except discord.HTTPException as exc:  # e.g. no permission to reply here: nothing to tell anyone
+            log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+
+    async def _answer(self, message: discord.Message, question: str) -> None:
         if not question:  # just "@paperbot": say what it can do
             await reply_pages(message, [embeds.help_embed()])
             return
-        retry = self.bot.cooldowns.retry_after(("free text", message.author.id))
-        if retry > 0:
-            await reply_text(message, f"One question at a time: try again in {retry:.0f} s.")
-            return
+        # Follow-ups ("the second one") only read memory: they are never slowed down.
+        if parse_follow_up(question) is None:
+            retry = self.bot.cooldowns.retry_after(("free text", message.author.id))
+            if retry > 0:
+                await reply_text(message, f"One question at a time: try again in {retry:.0f} s.")
+                return
         try:
             async with message.channel.typing():
                 reply = await asyncio.to_thread(self.bot.dialogue.handle, question, message.channel.id)
