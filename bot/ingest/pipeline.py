@@ -13,6 +13,7 @@ from bot.models import IngestReport, Paper, Skipped
 from bot.store import Store
 
 Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
+BATCH = 500  # papers looked up and inserted together
 INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
 
 
@@ -81,6 +82,28 @@ class Ingest:
             self._status.setdefault(existing.id, "unchanged")
         return existing.id
 
+    def add_many(self, papers: list[Paper]) -> None:
+        """Store a batch of titled papers: one look-up for the whole batch, the papers nobody
+        knows inserted together, the others merged one by one as ``add`` does."""
+        known_ids = {p.id for p in self.store.get_papers(p.id for p in papers)}
+        arxiv_ids = [p.arxiv_id for p in papers if p.arxiv_id]
+        known_arxiv = set(self.store.known_arxiv_ids(arxiv_ids)) if arxiv_ids else set()
+        fresh: list[Paper] = []
+        for paper in papers:
+            seen = paper.id in known_ids or paper.id in self._status or paper.arxiv_id in known_arxiv
+            if seen:
+                self.store.put_papers(fresh)  # so that the merge below sees them
+                fresh = []
+                self.add(paper)
+                continue
+            fresh.append(paper)
+            known_ids.add(paper.id)
+            if paper.arxiv_id:
+                known_arxiv.add(paper.arxiv_id)
+            self._status[paper.id] = "added"
+            self.report.new_ids.append(paper.id)
+        self.store.put_papers(fresh)
+
     def _find_existing(self, paper: Paper) -> Paper | None:
         if paper.arxiv_id and (found := self.store.find_by_arxiv_id(paper.arxiv_id)):
             return found
@@ -128,6 +151,7 @@ def ingest_paths(
     files = expand_paths(paths)
     run = Ingest(store)
     untitled: list[Paper] = []
+    batch: list[Paper] = []
     with store.atomic(lock="ingest"):  # concurrent ingests take turns (PostgreSQL advisory lock)
         for path in files:
             run.report.files.append(path.name)
@@ -144,11 +168,15 @@ def ingest_paths(
                 elif item.paper.title is None:
                     untitled.append(item.paper)
                 else:
-                    run.add(item.paper)
+                    batch.append(item.paper)
+                    if len(batch) >= BATCH:
+                        run.add_many(batch)
+                        batch = []
                 if progress:
                     progress(1)
-        batch = {p.id for p in untitled}
-        orphans = [p for p in store.untitled_papers() if p.id not in batch] if run.report.new_ids else []
+        run.add_many(batch)
+        pending = {p.id for p in untitled}
+        orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
         if untitled or orphans:
             titled = [p for p in store.iter_papers() if p.title]
             for paper in untitled:

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
     has_code: list[bool] = []
     names: dict[str, int] = {}
     offsets, category_ids = [0], []
-    vectors: list[np.ndarray] = []
+    vectors: list[Future[np.ndarray]] = []
+    pool = ThreadPoolExecutor(1)
     for chunk in _chunks(store.iter_papers(), CHUNK):
         for paper in chunk:
             ids.append(paper.id)
@@ -58,8 +60,8 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             offsets.append(len(category_ids))
             body.add_text(document_text(paper))
             titles_field.add(title_terms(paper, analyzer))
-        if embedder is not None:
-            vectors.append(_embed_chunk(store, embedder, chunk))
+        if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
+            vectors.append(pool.submit(_embed_chunk, store, embedder, chunk))
     columns = Columns(
         ids=np.array(ids, dtype=str),
         titles=titles,
@@ -72,8 +74,13 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
     semantic = None
     if embedder is not None:
         # float16 halves the memory of a large library; a query upcasts only the rows it scans.
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float16)
+        matrix = (
+            np.concatenate([v.result() for v in vectors])
+            if vectors
+            else np.zeros((0, embedder.dim), dtype=np.float16)
+        )
         semantic = SemanticIndex.build(embedder, matrix)
+    pool.shutdown()
     return SearchEngine(
         columns, body.finish(), titles_field.finish(), AuthorIndex(store.author_names()), semantic
     )

@@ -165,6 +165,17 @@ class PostgresStore:
                         [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
                     )
 
+    def put_papers(self, papers: list[Paper]) -> None:
+        """Insert or replace several papers in one transaction."""
+        with self.atomic():
+            for paper in papers:
+                self.put_paper(paper)
+
+    def known_arxiv_ids(self, arxiv_ids: list[str]) -> list[str]:
+        return [
+            r[0] for r in self._execute("SELECT arxiv_id FROM papers WHERE arxiv_id = ANY(%s)", (arxiv_ids,))
+        ]
+
     def delete_paper(self, paper_id: str) -> None:
         self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 

@@ -162,6 +162,43 @@ class SQLiteStore:
             [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
         )
 
+    def put_papers(self, papers: list[Paper]) -> None:
+        """Insert papers known to be new (no existing row to replace): one statement per table."""
+        if not papers:
+            return
+        now = _now()
+        self.db.executemany(
+            "INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    p.id,
+                    key(p.title) if p.title else None,
+                    p.arxiv_id,
+                    p.date.isoformat() if p.date else None,
+                    p.category,
+                    p.model_dump_json(exclude={"label"}),
+                    now,
+                    now,
+                )
+                for p in papers
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
+            [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)],
+        )
+
+    def known_arxiv_ids(self, arxiv_ids: list[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(arxiv_ids), 500):
+            chunk = arxiv_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += [
+                r[0]
+                for r in self.db.execute(f"SELECT arxiv_id FROM papers WHERE arxiv_id IN ({marks})", chunk)
+            ]
+        return found
+
     def delete_paper(self, paper_id: str) -> None:
         self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
 
