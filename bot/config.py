@@ -19,7 +19,10 @@ def default_db_path() -> Path:
 class Settings(BaseSettings):
     """Every setting; ``.env.example`` documents each one."""
 
-    model_config = SettingsConfigDict(env_prefix="PAPERBOT_", env_file=".env", extra="ignore")
+    # env_ignore_empty: a copied .env.example leaves settings empty ("PAPERBOT_DB="): that means unset.
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERBOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     db: Path = Field(default_factory=default_db_path, description="SQLite database file")
     database_url: str | None = Field(None, description="sqlite:///PATH (overrides db)")

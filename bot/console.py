@@ -66,7 +66,8 @@ class ConsoleChat:
 
     def _read(self) -> Iterator[str]:
         if not self.interactive:
-            yield from sys.stdin
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C on a pipe: stop quietly
+                yield from sys.stdin
             return
         while True:
             try:

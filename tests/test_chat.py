@@ -110,3 +110,13 @@ def test_an_empty_database_gets_the_bundled_seeds_first(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "53 papers" in result.stdout
     assert "no earlier results" in result.stdout
+
+
+def test_a_env_file_copied_from_the_example_works(seeded_db: Path, tmp_path: Path) -> None:
+    """The README says to copy .env.example to .env: its empty values must mean "unset"."""
+    shutil.copy(Path(__file__).resolve().parent.parent / ".env.example", tmp_path / ".env")
+    db = tmp_path / "copy.db"
+    shutil.copy(seeded_db, db)
+    result = _run_chat(db, "what is WARM?\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("WARM: On the Benefits of Weight Averaged Reward Models")

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 import pytest
 from discord import app_commands
-from discord_fakes import fake_interaction, make_bot, sent_embeds
+from discord_fakes import fake_interaction, make_bot, sent_embeds, settings_for
 
 from bot.discord import PaperBot, create_bot
 from bot.discord.autocomplete import authors, categories, titles
@@ -37,6 +37,11 @@ def within_limits(embed: discord.Embed) -> bool:
         and len(embed.fields) <= FIELDS
         and all(len(f.value or "") <= FIELD_VALUE for f in embed.fields)
     )
+
+
+def bot_command(bot: PaperBot, name: str) -> app_commands.Command:
+    cog = {"ask": Ask, "search": Ask, "ingest": Admin, "freetext": Admin}.get(name, Papers)(bot)
+    return next(c for c in cog.get_app_commands() if c.name == name)
 
 
 def spy_work(bot: PaperBot, interaction: Any, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
@@ -159,18 +164,13 @@ async def test_cooldown_refuses_a_second_call_with_a_friendly_ephemeral_message(
     assert kwargs["ephemeral"] is True and "try again in 30 s" in args[0]
 
 
-def bot_command(bot: PaperBot, name: str) -> app_commands.Command:
-    cog = {"ask": Ask, "search": Ask, "ingest": Admin, "freetext": Admin}.get(name, Papers)(bot)
-    return next(c for c in cog.get_app_commands() if c.name == name)
-
-
 # -- admin -------------------------------------------------------------------------------------
 @pytest.fixture
 def admin_bot(tmp_path: Path, seeded_db: Path) -> PaperBot:
     """A bot over its own copy of the database: admin commands write to it."""
     db = tmp_path / "admin.db"
     shutil.copy(seeded_db, db)
-    return create_bot(make_bot(db).settings)
+    return create_bot(settings_for(db))
 
 
 @pytest.mark.parametrize("name", ["ingest", "freetext"])
@@ -215,7 +215,7 @@ async def test_freetext_on_and_off_is_stored_per_channel(admin_bot: PaperBot) ->
 
 
 async def test_ingest_reloads_the_seeds_off_the_event_loop(tmp_path: Path, seeded_db: Path) -> None:
-    bot = create_bot(make_bot(tmp_path / "empty.db").settings)
+    bot = create_bot(settings_for(tmp_path / "empty.db"))
     cog, interaction = Admin(bot), fake_interaction(bot, manage_guild=True)
     await cog.ingest.callback(cog, interaction)
     assert interaction.calls[0] == "defer" and interaction.extras["ephemeral"] is True

@@ -85,6 +85,10 @@ async def test_free_text_channel_answers_without_a_mention(seeded_db: Path) -> N
     bot.free_text_channels.add(channel.id)
     await dpytest.message("what is GKD?", channel=channel)
     assert "Distillation" in _text(dpytest.get_message())
+    await dpytest.message("lol 👍", channel=channel)  # chatter that finds nothing: no noise
+    assert dpytest.verify().message().nothing()
+    await dpytest.message(f"<@{bot.user.id}> zzqx wubble", channel=channel)  # asked: says so
+    assert "No paper" in _text(dpytest.get_message())
     await dpytest.empty_queue()
 
 

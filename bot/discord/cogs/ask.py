@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.commands import parse_date
 from bot.conversation import parse_follow_up
+from bot.dialogue import AnswerReply, Notice, Reply
 from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown, free_text_question
 from bot.discord.client import PaperBot
@@ -74,12 +75,14 @@ class Ask(commands.Cog):
         question = free_text_question(message, self.bot.user, enabled)
         if question is None:
             return
+        # In a free-text channel, chatter that was not addressed to us and finds nothing gets no reply.
+        addressed = not enabled or free_text_question(message, self.bot.user, False) is not None
         try:
-            await self._answer(message, question)
+            await self._answer(message, question, addressed)
         except discord.HTTPException as exc:  # e.g. no permission to reply here: nothing to tell anyone
             log.warning("could not reply in channel %s: %s", message.channel.id, exc)
 
-    async def _answer(self, message: discord.Message, question: str) -> None:
+    async def _answer(self, message: discord.Message, question: str, addressed: bool) -> None:
         if not question:  # just "@paperbot": say what it can do
             await reply_pages(message, [embeds.help_embed()])
             return
@@ -102,7 +105,12 @@ class Ask(commands.Cog):
             )
             await reply_text(message, APOLOGY)
             return
-        await reply_pages(message, embeds.reply_pages(reply))
+        if addressed or not _nothing_found(reply):
+            await reply_pages(message, embeds.reply_pages(reply))
+
+
+def _nothing_found(reply: Reply) -> bool:
+    return isinstance(reply, Notice) or (isinstance(reply, AnswerReply) and not reply.answer.hits)
 
 
 async def setup(bot: PaperBot) -> None:
