@@ -228,6 +228,8 @@ class Dialogue:
             return self.conversation.resolve(key, position)
         if not reference.strip():
             raise UsageError("Which paper? Give a title, or #N for a result of the last list.")
+        if paper := self.service.store.get_paper(reference.strip()):  # an id: autocomplete values
+            return paper
         # A title typed from its start ("Gemma 2", "WARM") is that title, before any fuzzy guess.
         for label, paper_id in self.service.complete_titles(reference, 1):
             if fold(label).startswith(fold(reference)) and (paper := self.service.store.get_paper(paper_id)):

@@ -20,7 +20,7 @@ from discord_fakes import make_bot
 from bot.credentials import REDACTED, RedactFilter
 from bot.discord import PaperBot, run_bot, sync_commands
 from bot.discord.client import extension_names
-from bot.errors import UsageError
+from bot.errors import PaperbotError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 COGS = ROOT / "bot" / "discord" / "cogs"
@@ -131,6 +131,18 @@ def test_run_turns_discord_refusals_into_usage_errors(
     monkeypatch.setattr(PaperBot, "run", refuse)
     bot = make_bot(seeded_db, discord_token="t0ken")
     with pytest.raises(UsageError, match="rejected the token"):
+        run_bot(bot.settings, bot.service)
+
+
+def test_run_without_network_is_one_line_not_a_traceback(
+    seeded_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(self: PaperBot, token: str, **kwargs: object) -> None:
+        raise OSError("Name or service not known")  # what aiohttp's connector errors are
+
+    monkeypatch.setattr(PaperBot, "run", offline)
+    bot = make_bot(seeded_db, discord_token="t0ken")
+    with pytest.raises(PaperbotError, match="could not reach Discord"):
         run_bot(bot.settings, bot.service)
 
 

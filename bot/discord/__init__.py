@@ -12,7 +12,7 @@ import discord
 from bot.config import Settings
 from bot.credentials import discord_token
 from bot.discord.client import PaperBot
-from bot.errors import UsageError
+from bot.errors import PaperbotError, UsageError
 from bot.service import PaperService
 from bot.store import open_store
 
@@ -50,6 +50,15 @@ def run_bot(settings: Settings, service: PaperService | None = None) -> None:
             "PAPERBOT_FREE_TEXT_CHANNELS=true needs the Message Content intent: enable it in the "
             "Developer Portal (Bot → Privileged Gateway Intents), or set the setting to false."
         ) from None
+    except (OSError, discord.GatewayNotFound, discord.HTTPException) as exc:
+        raise _unreachable(exc) from None
+
+
+def _unreachable(exc: Exception) -> PaperbotError:
+    """Network trouble at start: one line (aiohttp's connection errors are OSErrors)."""
+    return PaperbotError(
+        f"could not reach Discord ({type(exc).__name__}: {exc}); check the network and retry"
+    )
 
 
 async def sync_commands(
@@ -63,10 +72,18 @@ async def sync_commands(
             await bot.login(token)  # runs setup_hook: the cogs, hence the commands, are loaded
         except discord.LoginFailure:
             raise UsageError("Discord rejected the token: check DISCORD_TOKEN.") from None
-        if guild_id is not None:
-            guild = discord.Object(guild_id)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-        else:
-            synced = await bot.tree.sync()
+        except (OSError, discord.HTTPException) as exc:
+            raise _unreachable(exc) from None
+        try:
+            if guild_id is not None:
+                guild = discord.Object(guild_id)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+            else:
+                synced = await bot.tree.sync()
+        except discord.Forbidden:
+            raise UsageError(
+                f"Discord refused to sync to guild {guild_id}: is the bot in it, invited with the "
+                "applications.commands scope?"
+            ) from None
     return sorted(command.name for command in synced)

@@ -53,6 +53,8 @@ class PaperBot(commands.Bot):
     """paperbot on Discord: slash commands from the cogs, free text through the same dialogue."""
 
     def __init__(self, settings: Settings, service: PaperService) -> None:
+        # The bot never joins voice: no warnings about voice libraries at every start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: no prefix commands, but Bot wants one
             intents=intents_for(settings),
