@@ -90,7 +90,8 @@ class Ask(commands.Cog):
         if parse_follow_up(question) is None:
             retry = self.bot.cooldowns.retry_after(("free text", message.author.id))
             if retry > 0:
-                await reply_text(message, f"One question at a time: try again in {retry:.0f} s.")
+                if addressed:  # channel chatter is not told off
+                    await reply_text(message, f"One question at a time: try again in {retry:.0f} s.")
                 return
         try:
             async with message.channel.typing():
