@@ -17,14 +17,18 @@ def ingest(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="files or folders (default: the bundled seeds/)")
     ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="keep only papers in this arXiv category (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Ingest seed files, saved arXiv feeds or metadata dumps into the database."""
+    """Ingest seed files, saved arXiv API / RSS responses or arXiv metadata snapshots (.jsonl[.gz])."""
     st = state(ctx)
     chosen = paths or [st.settings.seeds_dir]
     size = sum(p.stat().st_size for p in expand_paths(chosen))
     with progress_bar(size > LARGE_INPUT_BYTES) as advance:
-        report = ingest_paths(st.store, chosen, progress=advance)
+        report = ingest_paths(st.store, chosen, progress=advance, categories=category)
     if as_json:
         data = report.model_dump(exclude={"new_ids"})
         data["skipped"] = [str(s) for s in report.skipped]

@@ -13,7 +13,7 @@ from bot.cli.app import app, err, print_json, state
 from bot.errors import UsageError
 from bot.ingest.pipeline import Ingest
 from bot.models import Paper
-from bot.store.sqlite import backup_database
+from bot.store.sqlite import SQLiteStore, backup_database
 
 db_app = typer.Typer(help="Database schema maintenance.")
 app.add_typer(db_app, name="db")
@@ -22,7 +22,10 @@ app.add_typer(db_app, name="db")
 @app.command()
 def backup(ctx: typer.Context, path: Annotated[Path, typer.Argument(help="where to write the copy")]) -> None:
     """Copy the live database consistently (safe while the bot runs)."""
-    pages = backup_database(state(ctx).store, path)
+    store = state(ctx).store
+    if not isinstance(store, SQLiteStore):
+        raise UsageError("backup copies a SQLite database; for PostgreSQL use pg_dump")
+    pages = backup_database(store, path)
     typer.echo(f"backed up {pages} pages to {path}")
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
 from bot.errors import UsageError
 from bot.ingest.merge import best_version_match, merge
 from bot.ingest.reader import open_binary, read_lines
 from bot.ingest.seeds import ParsedPaper, looks_like_seed, parse_seed_lines
-from bot.models import IngestReport, Paper, Skipped
+from bot.models import IngestReport, Paper, Skipped, author_key
+from bot.search.filters import category_matches
 from bot.store import Store
+from bot.text import key
 
 Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
 BATCH = 500  # papers looked up and inserted together
+ENRICH_MIN = 90.0  # fuzzy title score for an arXiv paper to enrich a seed paper
 INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
 
 
@@ -39,11 +44,11 @@ def detect_parser(path: Path) -> Parser | None:
     """Pick the parser from the file's first bytes, not its name."""
     with open_binary(path) as stream:
         head = stream.read(4096).decode("utf-8", errors="replace")
-    if looks_like_seed(head):
-        return parse_seed_file
-    for sniff, parser in _extra_formats():
+    for sniff, parser in _extra_formats():  # structured formats first: an RSS line may read "Abstract:"
         if sniff(head):
             return parser
+    if looks_like_seed(head):
+        return parse_seed_file
     # Plain text is the seed format: its parser reports each line it cannot use.
     return parse_seed_file if path.suffix == ".txt" else None
 
@@ -51,7 +56,7 @@ def detect_parser(path: Path) -> Parser | None:
 def _extra_formats() -> list[tuple[Callable[[str], bool], Parser]]:
     """Formats that live in their own modules (arXiv feeds, bulk metadata)."""
     try:
-        from bot.ingest import formats  # type: ignore[attr-defined]
+        from bot.ingest import formats
     except ImportError:  # pragma: no cover - the module is optional
         return []
     return formats.FORMATS
@@ -64,6 +69,7 @@ class Ingest:
         self.store = store
         self.report = IngestReport()
         self._status: dict[str, str] = {}  # paper id -> added | updated | unchanged
+        self._unlinked: dict[str, list[tuple[str, str]]] | None = None  # first author -> (id, title key)
 
     def add(self, paper: Paper) -> str:
         """Store one titled paper (merged with what is known of it); returns its id."""
@@ -91,7 +97,7 @@ class Ingest:
         fresh: list[Paper] = []
         for paper in papers:
             seen = paper.id in known_ids or paper.id in self._status or paper.arxiv_id in known_arxiv
-            if seen:
+            if seen or self._enriches_known(paper):
                 self.store.put_papers(fresh)  # so that the merge below sees them
                 fresh = []
                 self.add(paper)
@@ -107,7 +113,36 @@ class Ingest:
     def _find_existing(self, paper: Paper) -> Paper | None:
         if paper.arxiv_id and (found := self.store.find_by_arxiv_id(paper.arxiv_id)):
             return found
-        return self.store.get_paper(paper.id)
+        return self.store.get_paper(paper.id) or self._enriches(paper)
+
+    def _enriches_known(self, paper: Paper) -> bool:
+        """Cheap test for add_many: could this arXiv paper enrich a paper without an arXiv id?"""
+        if not paper.arxiv_id or not paper.authors:
+            return False
+        return author_key(paper.authors[0]) in self._unlinked_index()
+
+    def _unlinked_index(self) -> dict[str, list[tuple[str, str]]]:
+        """Titled papers without an arXiv id, by first author: few, so indexed once per ingest."""
+        if self._unlinked is None:
+            self._unlinked = {}
+            for pid, title_key, first in self.store.unlinked_titles():
+                self._unlinked.setdefault(first, []).append((pid, title_key))
+        return self._unlinked
+
+    def _enriches(self, paper: Paper) -> Paper | None:
+        """The paper without an arXiv id (a seed) that this arXiv paper is: a title that matches
+        (folded, fuzzy >= 90) and the same first author. It gets the arXiv id and links."""
+        if not paper.arxiv_id or not paper.title or not paper.authors:
+            return None
+        unlinked = self._unlinked_index()
+        candidates = unlinked.get(author_key(paper.authors[0]), [])
+        wanted = key(paper.title)
+        scored = [(fuzz.ratio(wanted, title_key), pid) for pid, title_key in candidates]
+        score, pid = max(scored, default=(0.0, ""))
+        if score < ENRICH_MIN:
+            return None
+        unlinked[author_key(paper.authors[0])] = [c for c in candidates if c[0] != pid]
+        return self.store.get_paper(pid)
 
     def add_untitled(self, paper: Paper, titled: list[Paper]) -> None:
         """Link an abstract-only record to the paper it is a version of, or keep it alone."""
@@ -142,11 +177,13 @@ def ingest_paths(
     paths: Iterable[Path],
     *,
     progress: Callable[[int], None] | None = None,
+    categories: list[str] | None = None,
 ) -> IngestReport:
     """Ingest files and folders in one transaction: a failure leaves the store as it was.
 
     Untitled records are linked after every titled one is in, so file order does not matter;
-    untitled papers stored by earlier ingests are linked again too.
+    untitled papers stored by earlier ingests are linked again too. With ``categories``
+    ("cs.LG", "LG"), only papers in one of them are kept (a field out of a bulk dump).
     """
     files = expand_paths(paths)
     run = Ingest(store)
@@ -165,6 +202,10 @@ def ingest_paths(
             for item in parser(path):
                 if isinstance(item, Skipped):
                     run.report.skipped.append(item)
+                elif categories and not any(
+                    category_matches(c, item.paper.category, item.paper.categories) for c in categories
+                ):
+                    continue
                 elif item.paper.title is None:
                     untitled.append(item.paper)
                 else:

@@ -171,6 +171,14 @@ class PostgresStore:
             for paper in papers:
                 self.put_paper(paper)
 
+    def unlinked_titles(self) -> list[tuple[str, str, str]]:
+        rows = self._execute(
+            """SELECT p.id, p.title_key, a.author_key FROM papers p
+               JOIN paper_authors a ON a.paper_id = p.id AND a.position = 0
+               WHERE p.arxiv_id IS NULL AND p.title_key IS NOT NULL"""
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def known_arxiv_ids(self, arxiv_ids: list[str]) -> list[str]:
         return [
             r[0] for r in self._execute("SELECT arxiv_id FROM papers WHERE arxiv_id = ANY(%s)", (arxiv_ids,))

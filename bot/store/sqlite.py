@@ -188,6 +188,15 @@ class SQLiteStore:
             [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)],
         )
 
+    def unlinked_titles(self) -> list[tuple[str, str, str]]:
+        """(id, title key, first author key) of titled papers without an arXiv id."""
+        rows = self.db.execute(
+            """SELECT p.id, p.title_key, a.author_key FROM papers p
+               JOIN paper_authors a ON a.paper_id = p.id AND a.position = 0
+               WHERE p.arxiv_id IS NULL AND p.title_key IS NOT NULL"""
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def known_arxiv_ids(self, arxiv_ids: list[str]) -> list[str]:
         found: list[str] = []
         for start in range(0, len(arxiv_ids), 500):
