@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
 from bot.answer import build_answer
 from bot.errors import NotFound
 from bot.ingest.pipeline import ingest_paths
@@ -20,7 +22,7 @@ from bot.search.filters import Filters
 from bot.search.retriever import Retriever
 from bot.search.semantic import Embedder, load_embedder
 from bot.store import Store
-from bot.text import words
+from bot.text import key, words
 
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 MAX_QUERY_CHARS = 2000
@@ -201,11 +203,34 @@ class PaperService:
             return found
         if (m := _ARXIV_ID.match(reference)) and (found := self.store.find_by_arxiv_id(m.group(1))):
             return found
+        wanted = key(reference)
+        if not wanted:
+            raise NotFound("Name a paper: a title, an arXiv id, or a paper id.")
+        # A title typed from its start, or the name before its colon ("WARM", "Gemma 2").
+        started = self.store.get_papers(self.engine.complete_titles(reference, 10))
+        named = [
+            p for p in started if key(p.label).startswith(wanted) or key(p.label.split(":")[0]) == wanted
+        ]
+        if named:
+            return min(named, key=lambda p: len(p.label))
+        for pid, _ in self.engine.search(reference, 5):
+            found = self.store.get_paper(pid)
+            if found and key(found.label.split(":")[0]) == wanted:
+                return found
         scores = self.engine.title_matches(reference)
-        best = self.store.get_paper(max(scores, key=scores.__getitem__)) if scores else None
-        if best is None:
-            raise NotFound(f"No paper titled like '{reference[:80]}'. Try /search with other words.")
-        return best
+        if scores:
+            # The title holding most of the typed words wins; then the closest spelling; then
+            # the length closest to what was typed.
+            papers = self.store.get_papers(scores)
+            return max(
+                papers,
+                key=lambda p: (
+                    round(fuzz.token_set_ratio(wanted, key(p.label))),
+                    round(scores[p.id]),
+                    -abs(len(key(p.label)) - len(wanted)),
+                ),
+            )
+        raise NotFound(f"No paper titled like '{reference[:80]}'. Try /search with other words.")
 
     def author(self, name: str) -> tuple[str, list[Paper]]:
         """(display name, papers newest first) of the author a name resolves to."""

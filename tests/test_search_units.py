@@ -68,11 +68,10 @@ def test_split_sentences(text: str, sentences: list[str]) -> None:
 def test_rrf_and_fuse() -> None:
     fused = rrf({"a": [1, 2, 3], "b": [3, 1]}, k=1)
     assert max(fused, key=fused.__getitem__) == 1
-    combined = fuse(
-        {"bm25": {1: 10.0, 2: 1.0}, "semantic": {1: 0.5, 2: 0.7, 3: 0.5}}, {"bm25": 1, "semantic": 1}
-    )
-    assert combined[1] == pytest.approx(1.0) and combined[2] == pytest.approx(0.1 + 1.0)
-    assert 3 not in combined  # the minimum of a min-max signal adds nothing
+    combined = fuse({"bm25": {1: 10.0, 2: 1.0}, "title": {2: 0.5, 3: 0.0}}, {"bm25": 1, "title": 0.5})
+    # BM25 is scaled by its best score; the title signal is already absolute (0-1).
+    assert combined[1] == pytest.approx(1.0) and combined[2] == pytest.approx(0.1 + 0.25)
+    assert 3 not in combined  # a zero adds nothing
 
 
 @pytest.mark.parametrize(

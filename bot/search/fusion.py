@@ -34,24 +34,25 @@ def rrf(
 def fuse(
     signals: Mapping[str, Mapping[K, float]],
     weights: Mapping[str, float],
-    min_max: frozenset[str] = frozenset({"semantic"}),
+    relative: frozenset[str] = frozenset({"bm25"}),
 ) -> dict[K, float]:
-    """Weighted sum of each signal's scores scaled by that signal's best score (CombSUM).
+    """Weighted sum of the signals' scores (CombSUM).
 
-    Cosine similarities crowd near the top, so the signals named in ``min_max`` are
-    spread over [0, 1] first. Unlike rank fusion it keeps how far ahead a document is: a query whose rare words
-    occur in one abstract only puts that paper well ahead, not one rank ahead.
+    Signals named in ``relative`` (BM25, whose scale depends on the query) are divided by
+    their best score; the others must already be on an absolute [0, 1] scale (how much of
+    the query a title covers, a cosine above a floor). Scaling every signal by its own best
+    would hand 1.0 to the best title match even when it covers one word of six, and at
+    scale that noise outvotes BM25. Unlike rank fusion, a clear lead stays a clear lead.
     """
     fused: dict[K, float] = {}
     for name, scores in signals.items():
         if not scores:
             continue
-        best = max(scores.values())
-        floor = min(scores.values()) if name in min_max and len(scores) > 1 else 0.0
-        if best <= floor:
+        best = max(scores.values()) if name in relative else 1.0
+        if best <= 0:
             continue
         weight = weights.get(name, 1.0)
         for doc, score in scores.items():
-            if score > floor:
-                fused[doc] = fused.get(doc, 0.0) + weight * (score - floor) / (best - floor)
+            if score > 0:
+                fused[doc] = fused.get(doc, 0.0) + weight * score / best
     return fused

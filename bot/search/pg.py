@@ -21,7 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.search.analysis import analyze
-from bot.search.engine import FUZZY_STRONG, WEIGHTS
+from bot.search.engine import FUZZY_STRONG, LONG_QUERY_TITLE, TITLE_QUERY_TERMS, WEIGHTS, cosine_scale
 from bot.search.filters import Filters, category_matches
 from bot.search.fusion import fuse, top_k
 from bot.search.fuzzy import AuthorIndex, title_scores
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from bot.store.postgres import PostgresStore
 
 DEPTH = 100
+# ts_rank's best title match is scaled to 1 (it has no absolute scale), so it weighs more
+# than the in-process coverage (0-1) to play the same part (dev set: 0.3 -> 0.969, 0.5 -> 1.0).
+PG_WEIGHTS = {**WEIGHTS, "title": 0.5}
 MAX_TERMS = 24
 # An OR query whose rarest word is in more documents than this is ranked as an AND query.
 OR_LIMIT = 20_000
@@ -241,11 +244,12 @@ class PostgresRetriever:
             )
         if self.semantic is not None:
             rows = self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH)
-            out["semantic"] = self._admit(
-                {self._semantic_ids[i]: s for i, s in rows.items()}, filters, author_ids
-            )
+            scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
+            out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_ids)
         out["fuzzy"] = {
-            i: s for i, s in self._title_candidates(text, where, params, out).items() if s >= FUZZY_STRONG
+            i: (s - FUZZY_STRONG) / (100 - FUZZY_STRONG)
+            for i, s in self._title_candidates(text, where, params, out).items()
+            if s > FUZZY_STRONG
         }
         return out
 
@@ -274,7 +278,11 @@ class PostgresRetriever:
     def search(
         self, text: str, k: int = 10, filters: Filters | None = None, author_ids: set[str] | None = None
     ) -> list[tuple[str, float]]:
-        fused = fuse(self._signals(text, filters, author_ids), WEIGHTS)
+        # ts_rank has no absolute scale: the title signal is scaled by its best, like BM25.
+        signals = self._signals(text, filters, author_ids)
+        if len(query_words(text)) > TITLE_QUERY_TERMS:  # a description, not a title (as in process)
+            signals["title"] = {i: s * LONG_QUERY_TITLE for i, s in signals["title"].items()}
+        fused = fuse(signals, PG_WEIGHTS, relative=frozenset({"bm25", "title"}))
         return [(pid, fused[pid]) for pid in top_k(fused, k)]
 
     def count(self, filters: Filters | None, author_ids: set[str] | None = None) -> int:
