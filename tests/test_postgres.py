@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.pg_server import create_database, find_bindir, postgres_server
 from bot.evaluation import evaluate
 from bot.ingest.pipeline import ingest_paths
 from bot.service import PaperService
 from bot.store import SQLiteStore, open_store
 from tests.conftest import FIXTURES, SEEDS
-from benchmarks.pg_server import create_database, find_bindir, postgres_server
 
 pytestmark = pytest.mark.skipif(
     find_bindir() is None, reason="no PostgreSQL server binary (initdb/postgres) here"
