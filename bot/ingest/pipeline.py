@@ -186,35 +186,53 @@ def ingest_paths(
     ("cs.LG", "LG"), only papers in one of them are kept (a field out of a bulk dump).
     """
     files = expand_paths(paths)
+    return ingest_items(
+        store, _file_items(files), [f.name for f in files], progress=progress, categories=categories
+    )
+
+
+def _file_items(files: list[Path]) -> Iterator[ParsedPaper | Skipped]:
+    for path in files:
+        if path.stat().st_size == 0:
+            yield Skipped(file=path.name, line=1, reason="empty file")
+            continue
+        parser = detect_parser(path)
+        if parser is None:
+            yield Skipped(file=path.name, line=1, reason="unrecognised file format")
+            continue
+        yield from parser(path)
+
+
+def ingest_items(
+    store: Store,
+    items: Iterable[ParsedPaper | Skipped],
+    sources: list[str],
+    *,
+    progress: Callable[[int], None] | None = None,
+    categories: list[str] | None = None,
+) -> IngestReport:
+    """Ingest parsed papers (from files, or fetched from arXiv) in one transaction."""
     run = Ingest(store)
+    run.report.files = list(sources)
     untitled: list[Paper] = []
     batch: list[Paper] = []
     with store.atomic(lock="ingest"):  # concurrent ingests take turns (PostgreSQL advisory lock)
-        for path in files:
-            run.report.files.append(path.name)
-            if path.stat().st_size == 0:
-                run.report.skipped.append(Skipped(file=path.name, line=1, reason="empty file"))
+        for item in items:
+            if isinstance(item, Skipped):
+                run.report.skipped.append(item)
+            elif categories and not any(
+                category_matches(c, item.paper.category, item.paper.categories) for c in categories
+            ):
                 continue
-            parser = detect_parser(path)
-            if parser is None:
-                run.report.skipped.append(Skipped(file=path.name, line=1, reason="unrecognised file format"))
-                continue
-            for item in parser(path):
-                if isinstance(item, Skipped):
-                    run.report.skipped.append(item)
-                elif categories and not any(
-                    category_matches(c, item.paper.category, item.paper.categories) for c in categories
-                ):
-                    continue
-                elif item.paper.title is None:
-                    untitled.append(item.paper)
-                else:
-                    batch.append(item.paper)
-                    if len(batch) >= BATCH:
-                        run.add_many(batch)
-                        batch = []
-                if progress:
-                    progress(1)
+            elif item.paper.title is None:
+                untitled.append(item.paper)
+            else:
+                batch.append(item.paper)
+                if len(batch) >= BATCH:
+                    run.add_many(batch)
+                    batch = []
+            if progress:
+                progress(1)
         run.add_many(batch)
         pending = {p.id for p in untitled}
         orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
