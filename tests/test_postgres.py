@@ -106,3 +106,33 @@ def test_concurrent_ingests_of_overlapping_files_never_duplicate(pg_url: str) ->
         assert len(gemma2.sources) == 5
     finally:
         store.close()
+
+
+HOSTILE = [
+    "'; DROP TABLE papers; --",
+    "gemma:* & !reward | (",
+    "a <-> b",
+    '"unbalanced',
+    "\\x00",
+    "🤖",
+    "x" * 100_000,
+    "papers by ' OR 1=1 --",
+    "similar to ') OR ('1'='1",
+    "NEAR(reward, 3)",
+]
+
+
+def test_hostile_queries_on_postgres(pg_url: str) -> None:
+    """User text never reaches SQL or tsquery syntax: parameters, and analysed alphanumeric terms."""
+    store = open_store(pg_url)
+    try:
+        ingest_paths(store, [SEEDS])
+        service = PaperService(store, embedder=False)
+        for text in HOSTILE:
+            assert isinstance(service.search(text), list)
+            assert service.ask(text).text
+            service.complete_titles(text)
+            service.complete_authors(text)
+        assert store.count_papers() == 53
+    finally:
+        store.close()
