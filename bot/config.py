@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     arxiv_user_agent: str = "paperbot/0.1 (team research bot; mailto:paperbot@example.org)"
     arxiv_delay_seconds: float = 3.0
+    arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv API endpoint")
+    arxiv_rss_url: str = Field(
+        "https://rss.arxiv.org/rss/{category}", description="arXiv RSS listing, per category"
+    )
     log_level: str = Field("WARNING", description="DEBUG, INFO, WARNING or ERROR")
 
     def store_url(self) -> str:

@@ -40,7 +40,13 @@ def fetch(
         raise UsageError("say what to fetch: --category, --author and/or --query")
     settings = st.settings
     delay = settings.arxiv_delay_seconds  # also the first backoff: 3 s, then 6, 12...
-    client = ArxivClient(settings.arxiv_user_agent, delay=delay, backoff=delay)
+    client = ArxivClient(
+        settings.arxiv_user_agent,
+        delay=delay,
+        backoff=delay,
+        api_url=settings.arxiv_api_url,
+        rss_url=settings.arxiv_rss_url,
+    )
     try:
         items: Iterator[ParsedPaper | Skipped]
         if rss:
@@ -50,7 +56,9 @@ def fetch(
             since = dt.date.today() - dt.timedelta(days=days)
             items = client.search(build_query(category, author, query, since), max_results=limit, since=since)
             sources = ["arxiv-api"]
-        report = ingest_items(st.store, items, sources)
+        # Everything is fetched before the one write transaction: a slow or broken fetch never
+        # holds the database's write lock, and a kill while fetching leaves nothing half-done.
+        report = ingest_items(st.store, list(items), sources)
     finally:
         client.close()
     new = st.store.get_papers(report.new_ids)

@@ -84,7 +84,10 @@ class ArxivClient:
         http: httpx.Client | None = None,
         limiter: RateLimiter | None = None,
         backoff: float = 2.0,
+        api_url: str = API_URL,
+        rss_url: str = RSS_URL,
     ) -> None:
+        self.api_url, self.rss_url = api_url, rss_url
         self.http = http or httpx.Client(timeout=30.0, follow_redirects=True)
         self.headers = {"User-Agent": user_agent}
         self.limiter = limiter or RateLimiter(delay)
@@ -133,7 +136,7 @@ class ArxivClient:
                 "sortBy": "submittedDate",
                 "sortOrder": "descending",
             }
-            data = self.get(API_URL, params)
+            data = self.get(self.api_url, params)
             items = list(parse_atom(data, f"arxiv-api-{start}.xml"))
             papers = [i for i in items if isinstance(i, ParsedPaper)]
             yield from items
@@ -146,7 +149,7 @@ class ArxivClient:
 
     def listing(self, category: str) -> Iterator[ParsedPaper | Skipped]:
         """Today's RSS announcement listing of one category."""
-        yield from parse_rss(self.get(RSS_URL.format(category=category)), f"rss-{category}.xml")
+        yield from parse_rss(self.get(self.rss_url.format(category=category)), f"rss-{category}.xml")
 
     def close(self) -> None:
         self.http.close()
