@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
     arxiv_user_agent: str = "paperbot/0.1 (team research bot; mailto:paperbot@example.org)"
+    shard_id: int | None = Field(None, description="this process's Discord shard (with shard_count)")
+    shard_count: int | None = Field(None, description="how many shards the bot runs as")
     arxiv_delay_seconds: float = 3.0
     arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv API endpoint")
     arxiv_rss_url: str = Field(

@@ -35,9 +35,19 @@ def _one_line_errors() -> Iterator[None]:
 
 
 @app.command("run")
-def run_command(ctx: typer.Context) -> None:
+def run_command(
+    ctx: typer.Context,
+    shard_id: Annotated[int | None, typer.Option("--shard-id", min=0, help="this process's shard")] = None,
+    shard_count: Annotated[int | None, typer.Option("--shard-count", min=1, help="number of shards")] = None,
+) -> None:
     """Start the Discord bot (needs DISCORD_TOKEN; slash commands are pushed by `paperbot sync`)."""
     settings = state(ctx).settings
+    if (shard_id is None) != (shard_count is None) or (
+        shard_count and shard_id is not None and shard_id >= shard_count
+    ):
+        raise UsageError("give --shard-id N and --shard-count M together, with 0 <= N < M")
+    if shard_count:
+        settings = settings.model_copy(update={"shard_id": shard_id, "shard_count": shard_count})
     with _one_line_errors():
         _require_token(settings)
         service = service_for(ctx)

@@ -61,6 +61,9 @@ class PaperBot(commands.Bot):
             help_command=None,
             tree_cls=PaperTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            # Several processes share the guilds (and one database): each serves its shard.
+            shard_id=settings.shard_id,
+            shard_count=settings.shard_count,
         )
         self.settings = settings
         self.service = service
@@ -72,6 +75,12 @@ class PaperBot(commands.Bot):
         self.free_text_channels = await asyncio.to_thread(self.service.store.free_text_channels)
         for name in extension_names():
             await self.load_extension(name)
+
+    def serves_guild(self, guild_id: int | None) -> bool:
+        """Whether this process's shard serves a guild (Discord's rule: (id >> 22) % count)."""
+        if guild_id is None or not self.settings.shard_count:
+            return True
+        return (guild_id >> 22) % self.settings.shard_count == (self.settings.shard_id or 0)
 
     def free_text_enabled(self, channel: object) -> bool:
         """Whether every message in this channel (or the thread's parent channel) is for us."""
