@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from bot.models import Answer, Paper, SearchHit
 from bot.query import Query
@@ -17,6 +18,7 @@ from bot.search.semantic import Embedder
 from bot.sentences import split_sentences
 
 MAX_PASSAGES = 3
+NEAR_DUPLICATE = 75  # rapidfuzz ratio above which two sentences say the same
 OTHERS = 4
 
 
@@ -47,7 +49,13 @@ def pick_passages(
         return sentences[:2]
     best = float(scores.max())
     order = np.argsort(-scores, kind="stable")
-    chosen = [int(i) for i in order[:limit] if scores[i] >= 0.6 * best]
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == limit or scores[i] < 0.6 * best:
+            break
+        # Two versions of an abstract often say the same thing twice: keep one.
+        if all(fuzz.ratio(sentences[i], sentences[j]) < NEAR_DUPLICATE for j in chosen):
+            chosen.append(int(i))
     return [sentences[i] for i in sorted(chosen)]
 
 
