@@ -130,22 +130,39 @@ class PostgresStore:
         return [Paper.model_validate_json(row[0]) for row in rows]
 
     def put_paper(self, paper: Paper) -> None:
-        params = {
-            "id": paper.id,
-            "title_key": key(paper.title) if paper.title else None,
-            "label_key": key(paper.label),
-            "arxiv_id": paper.arxiv_id,
-            "date": paper.date,
-            "category": paper.category,
-            "categories": [c for c in dict.fromkeys([paper.category, *paper.categories]) if c],
-            "has_code": paper.has_code,
-            "data": paper.model_dump_json(exclude={"label"}),
-            "title": " ".join(title_terms := analyze(" ".join([paper.label, *defined_names(paper)]))),
-            "authors": " ".join(author_terms := analyze(" ".join(paper.authors))),
-            "abstracts": " ".join(body_terms := analyze(" ".join([paper.abstract, *paper.other_abstracts]))),
-        }
-        with self.atomic():
-            self._execute(
+        self.put_papers([paper])
+
+    def put_papers(self, papers: list[Paper]) -> None:
+        """Insert or replace papers: one pipelined statement per table for the whole batch."""
+        if not papers:
+            return
+        rows: list[dict[str, object]] = []
+        vocabulary: set[str] = set()
+        for paper in papers:
+            title_terms = analyze(" ".join([paper.label, *defined_names(paper)]))
+            author_terms = analyze(" ".join(paper.authors))
+            body_terms = analyze(" ".join([paper.abstract, *paper.other_abstracts]))
+            vocabulary.update(t for t in [*title_terms, *author_terms, *body_terms] if t.isalnum())
+            rows.append(
+                {
+                    "id": paper.id,
+                    "title_key": key(paper.title) if paper.title else None,
+                    "label_key": key(paper.label),
+                    "arxiv_id": paper.arxiv_id,
+                    "date": paper.date,
+                    "category": paper.category,
+                    "categories": [c for c in dict.fromkeys([paper.category, *paper.categories]) if c],
+                    "has_code": paper.has_code,
+                    "data": paper.model_dump_json(exclude={"label"}),
+                    "title": " ".join(title_terms),
+                    "authors": " ".join(author_terms),
+                    "abstracts": " ".join(body_terms),
+                }
+            )
+        ids = [p.id for p in papers]
+        authors = [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
+        with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
+            cursor.executemany(
                 f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code, data, tsv)
                     VALUES (%(id)s, %(title_key)s, %(label_key)s, %(arxiv_id)s, %(date)s, %(category)s,
                             %(categories)s, %(has_code)s, %(data)s::jsonb, {TSV})
@@ -153,23 +170,14 @@ class PostgresStore:
                       arxiv_id = excluded.arxiv_id, date = excluded.date, category = excluded.category,
                       categories = excluded.categories, has_code = excluded.has_code, data = excluded.data,
                       tsv = excluded.tsv, updated_at = now()""",
-                params,
+                rows,
             )
-            vocabulary = sorted({t for t in [*title_terms, *author_terms, *body_terms] if t.isalnum()})
-            self._execute("INSERT INTO terms SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (vocabulary,))
-            self._execute("DELETE FROM paper_authors WHERE paper_id = %s", (paper.id,))
-            if paper.authors:
-                with self._conn() as conn, conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO paper_authors VALUES (%s, %s, %s, %s)",
-                        [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
-                    )
-
-    def put_papers(self, papers: list[Paper]) -> None:
-        """Insert or replace several papers in one transaction."""
-        with self.atomic():
-            for paper in papers:
-                self.put_paper(paper)
+            cursor.execute(
+                "INSERT INTO terms SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (sorted(vocabulary),)
+            )
+            cursor.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (ids,))
+            if authors:
+                cursor.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
 
     def unlinked_titles(self) -> list[tuple[str, str, str]]:
         rows = self._execute(
