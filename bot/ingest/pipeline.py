@@ -79,6 +79,11 @@ class Ingest:
             self._status[paper.id] = "added"
             self.report.new_ids.append(paper.id)
             return paper.id
+        self._merge_into(existing, paper)
+        return existing.id
+
+    def _merge_into(self, existing: Paper, paper: Paper) -> None:
+        """Store ``existing`` merged with ``paper`` if that changes it, and count what happened."""
         merged = merge(existing, paper)
         if merged != existing:
             self.store.put_paper(merged)
@@ -86,7 +91,6 @@ class Ingest:
                 self._status[existing.id] = "updated"
         else:
             self._status.setdefault(existing.id, "unchanged")
-        return existing.id
 
     def add_many(self, papers: list[Paper]) -> None:
         """Store a batch of titled papers: one look-up for the whole batch, the papers nobody
@@ -155,13 +159,7 @@ class Ingest:
         if match is None:
             return False
         fresh = self.store.get_paper(match.id) or match
-        merged = merge(fresh, paper.model_copy(update={"id": fresh.id}))
-        if merged != fresh:
-            self.store.put_paper(merged)
-            if self._status.get(fresh.id) != "added":
-                self._status[fresh.id] = "updated"
-        else:
-            self._status.setdefault(fresh.id, "unchanged")
+        self._merge_into(fresh, paper.model_copy(update={"id": fresh.id}))
         if self.store.get_paper(paper.id) is not None:
             self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
         return True

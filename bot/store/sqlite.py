@@ -138,29 +138,16 @@ class SQLiteStore:
 
     def put_paper(self, paper: Paper) -> None:
         """Insert or replace one paper (and its author rows)."""
-        now = _now()
         self.db.execute(
             """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET title_key=excluded.title_key, arxiv_id=excluded.arxiv_id,
                  date=excluded.date, category=excluded.category, data=excluded.data,
                  updated_at=excluded.updated_at""",
-            (
-                paper.id,
-                key(paper.title) if paper.title else None,
-                paper.arxiv_id,
-                paper.date.isoformat() if paper.date else None,
-                paper.category,
-                paper.model_dump_json(exclude={"label"}),
-                now,
-                now,
-            ),
+            _paper_row(paper, _now()),
         )
         self.db.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper.id,))
-        self.db.executemany(
-            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
-            [(paper.id, i, author_key(name), name) for i, name in enumerate(paper.authors)],
-        )
+        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", _author_rows([paper]))
 
     def put_papers(self, papers: list[Paper]) -> None:
         """Insert papers known to be new (no existing row to replace): one statement per table."""
@@ -169,24 +156,9 @@ class SQLiteStore:
         now = _now()
         self.db.executemany(
             "INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    p.id,
-                    key(p.title) if p.title else None,
-                    p.arxiv_id,
-                    p.date.isoformat() if p.date else None,
-                    p.category,
-                    p.model_dump_json(exclude={"label"}),
-                    now,
-                    now,
-                )
-                for p in papers
-            ],
+            [_paper_row(p, now) for p in papers],
         )
-        self.db.executemany(
-            "INSERT INTO paper_authors VALUES (?, ?, ?, ?)",
-            [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)],
-        )
+        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", _author_rows(papers))
 
     def unlinked_titles(self) -> list[tuple[str, str, str]]:
         """(id, title key, first author key) of titled papers without an arXiv id."""
@@ -329,6 +301,24 @@ class SQLiteStore:
         """Ids of the channels where every message is answered."""
         rows = self.db.execute("SELECT channel_id FROM channel_settings WHERE free_text = 1")
         return {int(row[0]) for row in rows}
+
+
+def _paper_row(paper: Paper, now: str) -> tuple[object, ...]:
+    """The papers table's row: the model as JSON, plus the columns queries filter on."""
+    return (
+        paper.id,
+        key(paper.title) if paper.title else None,
+        paper.arxiv_id,
+        paper.date.isoformat() if paper.date else None,
+        paper.category,
+        paper.model_dump_json(exclude={"label"}),
+        now,
+        now,
+    )
+
+
+def _author_rows(papers: list[Paper]) -> list[tuple[str, int, str, str]]:
+    return [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
 
 
 def _statements(script: str) -> list[str]:
