@@ -65,4 +65,44 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "daily digests: subscriptions, digests per (channel, day), posted papers, reactions",
+        """
+        CREATE TABLE subscriptions (
+            channel_id INTEGER PRIMARY KEY,
+            guild_id INTEGER,
+            time TEXT NOT NULL,                 -- HH:MM, local to tz
+            tz TEXT NOT NULL,
+            profile TEXT NOT NULL,              -- the digest profile as JSON
+            post_when_empty INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE digests (
+            channel_id INTEGER NOT NULL,
+            digest_date TEXT NOT NULL,          -- the subscription's local date
+            status TEXT NOT NULL,               -- claimed | posted | empty
+            claimed_at TEXT NOT NULL,
+            posted_at TEXT,
+            items TEXT,
+            PRIMARY KEY (channel_id, digest_date)
+        );
+        CREATE TABLE posted (
+            channel_id INTEGER NOT NULL,
+            paper_id TEXT NOT NULL,
+            digest_date TEXT NOT NULL,
+            posted_at TEXT NOT NULL,
+            PRIMARY KEY (channel_id, paper_id)
+        );
+        CREATE TABLE reactions (
+            channel_id INTEGER NOT NULL,
+            paper_id TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (channel_id, paper_id, user_id)
+        );
+        """,
+    ),
 ]

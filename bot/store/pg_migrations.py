@@ -89,4 +89,23 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "INSERT INTO terms SELECT word FROM ts_stat('SELECT tsv FROM papers') ON CONFLICT DO NOTHING",
         ],
     ),
+    (
+        5,
+        "daily digests: subscriptions, digests per (channel, day), posted papers, reactions",
+        [
+            """CREATE TABLE subscriptions (
+                channel_id BIGINT PRIMARY KEY, guild_id BIGINT, time TEXT NOT NULL, tz TEXT NOT NULL,
+                profile TEXT NOT NULL, post_when_empty INTEGER NOT NULL DEFAULT 0,
+                paused INTEGER NOT NULL DEFAULT 0, last_error TEXT, updated_at TEXT NOT NULL)""",
+            """CREATE TABLE digests (
+                channel_id BIGINT NOT NULL, digest_date TEXT NOT NULL, status TEXT NOT NULL,
+                claimed_at TEXT NOT NULL, posted_at TEXT, items TEXT, PRIMARY KEY (channel_id, digest_date))""",
+            """CREATE TABLE posted (
+                channel_id BIGINT NOT NULL, paper_id TEXT NOT NULL, digest_date TEXT NOT NULL,
+                posted_at TEXT NOT NULL, PRIMARY KEY (channel_id, paper_id))""",
+            """CREATE TABLE reactions (
+                channel_id BIGINT NOT NULL, paper_id TEXT NOT NULL, user_id BIGINT NOT NULL,
+                created_at TEXT NOT NULL, PRIMARY KEY (channel_id, paper_id, user_id))""",
+        ],
+    ),
 ]

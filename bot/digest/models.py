@@ -1,0 +1,95 @@
+"""Digest profiles, subscriptions and digests: the models at the digest's boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from bot.errors import UsageError
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class Profile(BaseModel):
+    """What matters to a team: ``{"authors", "categories", "keywords", "max_papers", "lookback_days"}``."""
+
+    authors: list[str] | None = None  # None: the authors of the team's seed corpus
+    categories: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    max_papers: int = Field(10, ge=1, le=100)
+    lookback_days: int = Field(1, ge=1, le=365)
+
+
+def load_profile(path: Path) -> Profile:
+    """A profile file, or one clear error that names it."""
+    try:
+        return Profile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise UsageError(f"{path}: no such profile file") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
+        raise UsageError(f"{path}: not a digest profile ({detail})") from exc
+
+
+class Subscription(BaseModel):
+    channel_id: int
+    guild_id: int | None = None
+    time: str = "08:00"
+    tz: str = "UTC"
+    profile: Profile = Field(default_factory=Profile)
+    post_when_empty: bool = False
+    paused: bool = False
+    last_error: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        match = _TIME.match(value.strip())
+        if not match:
+            raise ValueError(f"time must be HH:MM, not {value!r}")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
+        return value
+
+    def local(self, now: dt.datetime) -> dt.datetime:
+        return now.astimezone(ZoneInfo(self.tz))
+
+    def due_time(self) -> dt.time:
+        hours, minutes = self.time.split(":")
+        return dt.time(int(hours), int(minutes))
+
+
+class DigestItem(BaseModel):
+    id: str
+    arxiv_id: str | None
+    title: str
+    authors: list[str]
+    date: str | None
+    score: float
+    reason: str
+    summary: str
+    links: dict[str, str]
+
+
+class Digest(BaseModel):
+    channel: int
+    date: str
+    items: list[DigestItem]
+    window_start: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"channel": self.channel, "date": self.date, "items": [i.model_dump() for i in self.items]}

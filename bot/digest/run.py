@@ -1,0 +1,128 @@
+"""Running digests: what is due, what each contains, and posting each one exactly once.
+
+Exactly once, across processes and crashes:
+
+1. A digest is due for a channel when its local time has passed today and no digest row exists
+   for (channel, local day). One process claims the day by inserting that row (the primary key
+   refuses a second), plans the items, and records them as posted, in one transaction under the
+   ``digest`` lock. Only then does it post.
+2. A paper is new for a channel when its arXiv date is on or after the channel's previous digest
+   day (``lookback_days`` before the first one) and it is not in ``posted`` for that channel; so
+   after downtime one digest covers the whole missed window, and nothing is posted twice.
+3. If posting fails, the day and its ``posted`` rows are removed again (the next run retries);
+   a channel that is gone or refuses us pauses the subscription with an admin-visible error.
+   A process killed between the commit and the post loses that post (at most once): a duplicate
+   in a team's channel is worse than a late paper, which a reaction or /digest preview recovers.
+4. A day with nothing new is recorded as ``empty`` (weekends, holidays) and is not re-checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from bot.digest.book import DigestBook, dump_items, seed_library
+from bot.digest.models import Digest, DigestItem, Profile, Subscription
+from bot.digest.rank import rank
+from bot.models import Paper
+from bot.search.filters import Filters
+from bot.service import PaperService
+
+log = logging.getLogger(__name__)
+MAX_CANDIDATES = 5000
+
+
+class ChannelUnavailable(Exception):
+    """Posting failed for good: pause the subscription."""
+
+
+Poster = Callable[[Subscription, Digest], None]
+
+
+class DigestRunner:
+    def __init__(self, service: PaperService) -> None:
+        self.service = service
+        self.store = service.store
+        self.book = DigestBook(service.store)
+
+    def candidates(self, since: dt.date, until: dt.date) -> list[Paper]:
+        ids = self.service.engine.newest(Filters(since=since, until=until), None, MAX_CANDIDATES)
+        return self.store.get_papers(ids)
+
+    def library(self, channel_id: int | None = None) -> list[Paper]:
+        papers = seed_library(self.store)
+        if channel_id is not None:
+            papers += self.store.get_papers(self.book.reacted_ids(channel_id))
+        return list({p.id: p for p in papers}.values())
+
+    def preview(
+        self, profile: Profile, since: dt.date | None = None, today: dt.date | None = None
+    ) -> list[DigestItem]:
+        today = today or dt.date.today()
+        since = since or today - dt.timedelta(days=profile.lookback_days)
+        return rank(self.candidates(since, today), profile, self.library(), self.service.embedder)
+
+    def plan(self, sub: Subscription, day: dt.date) -> Digest:
+        previous = self.book.previous_digest(sub.channel_id, day.isoformat())
+        since = (
+            dt.date.fromisoformat(previous)
+            if previous
+            else day - dt.timedelta(days=sub.profile.lookback_days)
+        )
+        posted = self.book.posted_ids(sub.channel_id)
+        fresh = [p for p in self.candidates(since, day) if p.id not in posted]
+        items = rank(fresh, sub.profile, self.library(sub.channel_id), self.service.embedder)
+        return Digest(
+            channel=sub.channel_id, date=day.isoformat(), items=items, window_start=since.isoformat()
+        )
+
+    def due(self, now: dt.datetime) -> list[tuple[Subscription, dt.date]]:
+        found = []
+        for sub in self.book.subscriptions():
+            local = sub.local(now)
+            if sub.paused or local.time() < sub.due_time():
+                continue
+            if self.book.digest_status(sub.channel_id, local.date().isoformat()) is None:
+                found.append((sub, local.date()))
+        return found
+
+    def run_due(
+        self, now: dt.datetime, post: Poster, serves: Callable[[Subscription], bool] | None = None
+    ) -> list[Digest]:
+        """Claim, plan, record and post every digest due at ``now``; returns those posted."""
+        done: list[Digest] = []
+        for sub, day in self.due(now):
+            if serves is not None and not serves(sub):
+                continue  # another shard's guild
+            with self.store.atomic(lock="digest"):
+                if not self.book.claim(sub.channel_id, day.isoformat()):
+                    continue  # another process has this day
+                digest = self.plan(sub, day)
+                self.book.finish(
+                    sub.channel_id, digest.date, [i.id for i in digest.items], dump_items(digest.items)
+                )
+            if not digest.items and not sub.post_when_empty:
+                continue  # recorded as empty: nothing to say today
+            try:
+                post(sub, digest)
+            except ChannelUnavailable as exc:
+                self._undo(sub.channel_id, digest.date)
+                self.book.pause(sub.channel_id, str(exc))
+                log.warning("digest for channel %s paused: %s", sub.channel_id, exc)
+            except Exception:
+                self._undo(sub.channel_id, digest.date)
+                log.exception("digest for channel %s failed; it will be tried again", sub.channel_id)
+            else:
+                done.append(digest)
+                self.store.set_meta("last_digest", now.isoformat(timespec="seconds"))
+        return done
+
+    def _undo(self, channel_id: int, day: str) -> None:
+        from bot.digest.book import _run
+
+        with self.store.atomic(lock="digest"):
+            _run(self.store, "DELETE FROM posted WHERE channel_id = ? AND digest_date = ?", (channel_id, day))
+            _run(
+                self.store, "DELETE FROM digests WHERE channel_id = ? AND digest_date = ?", (channel_id, day)
+            )
