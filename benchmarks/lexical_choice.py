@@ -112,7 +112,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run(args.one, args.n)))
         return
-    rows = []
+    rows: list[dict[str, Any]] = []
     for candidate in CANDIDATES:
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.lexical_choice", "--n", str(args.n), "--one", candidate],
