@@ -65,7 +65,26 @@ def run_sizes(
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["wall_s"] = round(time.perf_counter() - start, 1)
         results.append(result)
+        if keep:
+            save(result)  # each size as it finishes: a later size failing loses nothing
     return results
+
+
+def save(result: dict[str, Any]) -> None:
+    """Keep every (backend, size) measured, the latest run of each, in results.json."""
+    path = HERE / "results.json"
+    try:
+        kept = json.loads(path.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        kept = []
+    kept = [
+        r
+        for r in kept
+        if (r.get("backend", "sqlite"), r["n"]) != (result.get("backend", "sqlite"), result["n"])
+    ]
+    kept.append(result)
+    kept.sort(key=lambda r: (r.get("backend", "sqlite") != "sqlite", r["n"]))
+    path.write_text(json.dumps({"machine": machine(), "results": kept}, indent=1))
 
 
 def _ratio(baseline: float, ours: float) -> str:
@@ -180,15 +199,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = run_sizes(sizes, args.work, args.quick, args.arxiv) if args.backend != "postgresql" else []
+    keep = args.out == HERE / "RESULTS.md" and not args.quick
+    results = (
+        run_sizes(sizes, args.work, args.quick, args.arxiv, None, keep)
+        if args.backend != "postgresql"
+        else []
+    )
     if args.backend in ("postgresql", "both"):
         from benchmarks.pg_server import postgres_server
 
         pg_sizes = [int(s) for s in args.pg_sizes.split(",")] if not args.quick else [10_000]
         with postgres_server() as server:
-            results += run_sizes(pg_sizes, args.work, args.quick, args.arxiv, server)
+            results += run_sizes(pg_sizes, args.work, args.quick, args.arxiv, server, keep)
+    if keep:  # the repository's results: every size measured so far
+        results = json.loads((HERE / "results.json").read_text())["results"]
     args.out.write_text(render(results, command.strip()), encoding="utf-8")
-    args.out.with_name("results.json").write_text(
-        json.dumps({"machine": machine(), "command": command, "results": results}, indent=1)
-    )
     print(args.out.read_text(encoding="utf-8"))

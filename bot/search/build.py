@@ -62,6 +62,8 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             titles_field.add(title_terms(paper, analyzer))
         if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
             vectors.append(pool.submit(_embed_chunk, store, embedder, chunk))
+            if len(vectors) > 2:  # at most two chunks waiting: analysis must not run ahead of
+                vectors[-3].result()  # the embedder and hold the whole corpus in memory
     columns = Columns(
         ids=np.array(ids, dtype=str),
         titles=titles,
