@@ -46,7 +46,7 @@ def machine() -> str:
 
 
 def run_sizes(
-    sizes: list[int], work: Path, quick: bool, arxiv: Path | None, pg: str | None = None
+    sizes: list[int], work: Path, quick: bool, arxiv: Path | None, pg: str | None = None, keep: bool = False
 ) -> list[dict[str, Any]]:
     results = []
     for n in sizes:
