@@ -35,9 +35,8 @@ _ID = re.compile(
 _ANNOUNCE = re.compile(
     r"arXiv:(\S+?)(?:v(\d+))?\s+Announce Type:\s*([\w-]+)\s*(?:Abstract:\s*)?(.*)", re.S | re.I
 )
-_CODE = re.compile(
-    r"github\.com|gitlab\.com|code (?:is )?(?:publicly )?available|open-source[sd]? (?:our )?code", re.I
-)
+_CODE = re.compile(r"code (?:is )?(?:publicly )?available|open-source[sd]? (?:our )?code")
+_CODE_HOSTS = ("github.com", "gitlab.com")
 
 
 def _clean(text: str | None) -> str:
@@ -54,8 +53,11 @@ def _split_id(raw: str) -> tuple[str | None, int | None]:
 
 def _paper(**fields: Any) -> Paper:
     title, abstract = fields["title"], fields["abstract"]
-    text = " ".join([fields.get("comment") or "", abstract])
-    return Paper(id=paper_id(title, abstract), has_code=bool(_CODE.search(text)), **fields)
+    # Lower-case once and look for plain substrings first: a case-insensitive regex over every
+    # abstract was the slowest step of a bulk ingest.
+    text = " ".join([fields.get("comment") or "", abstract]).lower()
+    has_code = any(host in text for host in _CODE_HOSTS) or ("code" in text and bool(_CODE.search(text)))
+    return Paper(id=paper_id(title, abstract), has_code=has_code, **fields)
 
 
 # -- arXiv API (Atom) ------------------------------------------------------------------------
