@@ -59,6 +59,11 @@ def merge(existing: Paper, new: Paper) -> Paper:
 
 def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | None:
     """The candidate whose abstract (any version) is a version of ``abstract``, if one is."""
+    return best_version(abstract, candidates)[0]
+
+
+def best_version(abstract: str, candidates: Iterable[Paper]) -> tuple[Paper | None, float]:
+    """``best_version_match`` with its score (0 when none reaches ``SAME_ABSTRACT``)."""
     pool = [
         (paper, Counter(tokens(text)))
         for paper in candidates
@@ -66,7 +71,7 @@ def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | No
     ]
     query = Counter(tokens(abstract))
     if not pool or not query:
-        return None
+        return None, 0.0
     df: Counter[str] = Counter()
     for _, bag in pool:
         df.update(bag.keys())
@@ -85,4 +90,4 @@ def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | No
         score = sum(weight * v.get(w, 0.0) for w, weight in q.items())
         if score >= best_score:
             best, best_score = paper, score
-    return best
+    return best, best_score if best else 0.0

@@ -8,7 +8,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.errors import UsageError
-from bot.ingest.merge import best_version_match, merge
+from bot.ingest.merge import best_version, merge
 from bot.ingest.reader import open_binary, read_lines
 from bot.ingest.seeds import ParsedPaper, looks_like_seed, parse_seed_lines
 from bot.models import IngestReport, Paper, Skipped, author_key
@@ -18,6 +18,7 @@ from bot.text import key
 
 Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
 BATCH = 500  # papers looked up and inserted together
+POOL = 5000  # candidate papers compared with an abstract at a time
 ENRICH_MIN = 90.0  # fuzzy title score for an arXiv paper to enrich a seed paper
 INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
 
@@ -148,14 +149,21 @@ class Ingest:
         unlinked[author_key(paper.authors[0])] = [c for c in candidates if c[0] != pid]
         return self.store.get_paper(pid)
 
-    def add_untitled(self, paper: Paper, titled: list[Paper]) -> None:
+    def add_untitled(self, paper: Paper, pools: Callable[[], Iterator[list[Paper]]]) -> None:
         """Link an abstract-only record to the paper it is a version of, or keep it alone."""
-        if not self.link(paper, titled):
+        if not self.link(paper, pools):
             self.add(paper)
 
-    def link(self, paper: Paper, titled: list[Paper]) -> bool:
-        """Merge an untitled paper into the titled paper it is a version of; False if none is."""
-        match = best_version_match(paper.abstract, titled)
+    def link(self, paper: Paper, pools: Callable[[], Iterator[list[Paper]]]) -> bool:
+        """Merge an untitled paper into the titled paper it is a version of; False if none is.
+
+        Candidates come in batches (``pools``), so a library of millions is never held at once.
+        """
+        match, best = None, 0.0
+        for pool in pools():
+            found, score = best_version(paper.abstract, pool)
+            if found is not None and score > best:
+                match, best = found, score
         if match is None:
             return False
         fresh = self.store.get_paper(match.id) or match
@@ -163,6 +171,9 @@ class Ingest:
         if self.store.get_paper(paper.id) is not None:
             self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
         return True
+
+    def status_items(self) -> list[tuple[str, str]]:
+        return list(self._status.items())
 
     def finish(self) -> IngestReport:
         for status in self._status.values():
@@ -187,6 +198,19 @@ def ingest_paths(
     return ingest_items(
         store, _file_items(files), [f.name for f in files], progress=progress, categories=categories
     )
+
+
+def _titled_batches(papers: Iterable[Paper]) -> Iterator[list[Paper]]:
+    """Titled papers in batches of ``POOL``: candidate pools for linking abstracts."""
+    batch: list[Paper] = []
+    for paper in papers:
+        if paper.title:
+            batch.append(paper)
+            if len(batch) >= POOL:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def _file_items(files: list[Path]) -> Iterator[ParsedPaper | Skipped]:
@@ -234,12 +258,20 @@ def ingest_items(
         run.add_many(batch)
         pending = {p.id for p in untitled}
         orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
-        if untitled or orphans:
-            titled = [p for p in store.iter_papers() if p.title]
+        if untitled:
             for paper in untitled:
-                run.add_untitled(paper, titled)
-            for paper in orphans:  # stored before the paper they belong to arrived
-                run.link(paper, titled)
+                run.add_untitled(paper, lambda: _titled_batches(store.iter_papers()))
+        if orphans:  # stored before the paper they belong to arrived: only this ingest's papers can match
+            changed = [pid for pid, status in run.status_items() if status != "unchanged"]
+            for paper in orphans:
+                run.link(
+                    paper,
+                    lambda: _titled_batches(
+                        p
+                        for i in range(0, len(changed), POOL)
+                        for p in store.get_papers(changed[i : i + POOL])
+                    ),
+                )
         report = run.finish()
         store.record_ingest(report)
     return report
