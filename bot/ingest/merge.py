@@ -12,6 +12,7 @@ from bot.text import tokens
 # TF-IDF cosine above which an abstract is another version of a known one. On the seeds,
 # versions score 0.56-1.0 and different papers at most 0.24.
 SAME_ABSTRACT = 0.4
+SHARED_WORDS = 0.3  # share of an abstract's distinct words a candidate must hold to be compared
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -64,12 +65,17 @@ def best_version_match(abstract: str, candidates: Iterable[Paper]) -> Paper | No
 
 def best_version(abstract: str, candidates: Iterable[Paper]) -> tuple[Paper | None, float]:
     """``best_version_match`` with its score (0 when none reaches ``SAME_ABSTRACT``)."""
-    pool = [
-        (paper, Counter(tokens(text)))
-        for paper in candidates
-        for text in [paper.abstract, *paper.other_abstracts]
-    ]
     query = Counter(tokens(abstract))
+    wanted = set(query)
+    # Versions of an abstract share most of their words (0.57-1.0 on the seeds, different papers
+    # at most 0.38): a set intersection rules out the rest before any vector is built, so linking
+    # one abstract against a million papers stays cheap.
+    pool = []
+    for paper in candidates:
+        for text in [paper.abstract, *paper.other_abstracts]:
+            bag = Counter(tokens(text))
+            if wanted and len(wanted & bag.keys()) >= SHARED_WORDS * len(wanted):
+                pool.append((paper, bag))
     if not pool or not query:
         return None, 0.0
     df: Counter[str] = Counter()
