@@ -70,19 +70,19 @@ def best_version(abstract: str, candidates: Iterable[Paper]) -> tuple[Paper | No
     # Versions of an abstract share most of their words (0.57-1.0 on the seeds, different papers
     # at most 0.38): a set intersection rules out the rest before any vector is built, so linking
     # one abstract against a million papers stays cheap.
+    # The document frequencies still count every candidate, so scores do not depend on the filter.
     pool = []
+    df: Counter[str] = Counter(query.keys())
+    n = 1
     for paper in candidates:
         for text in [paper.abstract, *paper.other_abstracts]:
             bag = Counter(tokens(text))
+            df.update(bag.keys())
+            n += 1
             if wanted and len(wanted & bag.keys()) >= SHARED_WORDS * len(wanted):
                 pool.append((paper, bag))
     if not pool or not query:
         return None, 0.0
-    df: Counter[str] = Counter()
-    for _, bag in pool:
-        df.update(bag.keys())
-    df.update(query.keys())
-    n = len(pool) + 1
 
     def vector(bag: Counter[str]) -> dict[str, float]:
         weights = {w: (1 + math.log(c)) * math.log((n + 1) / (df[w] + 0.5)) for w, c in bag.items()}
