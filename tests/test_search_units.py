@@ -11,7 +11,7 @@ import pytest
 from bot.query import parse_query
 from bot.search.analysis import acronyms, analyze
 from bot.search.filters import category_matches
-from bot.search.fusion import fuse, rrf
+from bot.search.fusion import fuse
 from bot.search.fuzzy import AuthorIndex
 from bot.search.lexical import LexicalIndex
 from bot.sentences import split_sentences
@@ -65,9 +65,7 @@ def test_split_sentences(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
 
 
-def test_rrf_and_fuse() -> None:
-    fused = rrf({"a": [1, 2, 3], "b": [3, 1]}, k=1)
-    assert max(fused, key=fused.__getitem__) == 1
+def test_fuse() -> None:
     combined = fuse({"bm25": {1: 10.0, 2: 1.0}, "title": {2: 0.5, 3: 0.0}}, {"bm25": 1, "title": 0.5})
     # BM25 is scaled by its best score; the title signal is already absolute (0-1).
     assert combined[1] == pytest.approx(1.0) and combined[2] == pytest.approx(0.1 + 0.25)

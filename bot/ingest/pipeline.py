@@ -8,7 +8,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.errors import UsageError
-from bot.ingest.merge import best_version, merge
+from bot.ingest.merge import best_versions, merge
 from bot.ingest.reader import open_binary, read_lines
 from bot.ingest.seeds import ParsedPaper, looks_like_seed, parse_seed_lines
 from bot.models import IngestReport, Paper, Skipped, author_key
@@ -149,28 +149,28 @@ class Ingest:
         unlinked[author_key(paper.authors[0])] = [c for c in candidates if c[0] != pid]
         return self.store.get_paper(pid)
 
-    def add_untitled(self, paper: Paper, pools: Callable[[], Iterator[list[Paper]]]) -> None:
-        """Link an abstract-only record to the paper it is a version of, or keep it alone."""
-        if not self.link(paper, pools):
-            self.add(paper)
+    def link(self, papers: list[Paper], pools: Callable[[], Iterator[list[Paper]]]) -> list[Paper]:
+        """Merge untitled papers into the titled papers they are versions of; returns the others.
 
-    def link(self, paper: Paper, pools: Callable[[], Iterator[list[Paper]]]) -> bool:
-        """Merge an untitled paper into the titled paper it is a version of; False if none is.
-
-        Candidates come in batches (``pools``), so a library of millions is never held at once.
+        Candidates come in batches (``pools``), read once for all the papers, so a library of
+        millions is never held at once nor read once per paper.
         """
-        match, best = None, 0.0
-        for pool in pools():
-            found, score = best_version(paper.abstract, pool)
-            if found is not None and score > best:
-                match, best = found, score
-        if match is None:
-            return False
-        fresh = self.store.get_paper(match.id) or match
-        self._merge_into(fresh, paper.model_copy(update={"id": fresh.id}))
-        if self.store.get_paper(paper.id) is not None:
-            self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
-        return True
+        best: list[tuple[Paper | None, float]] = [(None, 0.0)] * len(papers)
+        if papers:
+            for pool in pools():
+                for i, (found, score) in enumerate(best_versions([p.abstract for p in papers], pool)):
+                    if found is not None and score > best[i][1]:
+                        best[i] = (found, score)
+        alone = []
+        for paper, (match, _) in zip(papers, best, strict=True):
+            if match is None:
+                alone.append(paper)
+                continue
+            fresh = self.store.get_paper(match.id) or match
+            self._merge_into(fresh, paper.model_copy(update={"id": fresh.id}))
+            if self.store.get_paper(paper.id) is not None:
+                self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
+        return alone
 
     def status_items(self) -> list[tuple[str, str]]:
         return list(self._status.items())
@@ -258,20 +258,16 @@ def ingest_items(
         run.add_many(batch)
         pending = {p.id for p in untitled}
         orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
-        if untitled:
-            for paper in untitled:
-                run.add_untitled(paper, lambda: _titled_batches(store.iter_papers()))
+        for paper in run.link(untitled, lambda: _titled_batches(store.iter_papers())):
+            run.add(paper)  # a version of no known paper: kept on its own
         if orphans:  # stored before the paper they belong to arrived: only this ingest's papers can match
             changed = [pid for pid, status in run.status_items() if status != "unchanged"]
-            for paper in orphans:
-                run.link(
-                    paper,
-                    lambda: _titled_batches(
-                        p
-                        for i in range(0, len(changed), POOL)
-                        for p in store.get_papers(changed[i : i + POOL])
-                    ),
-                )
+            run.link(
+                orphans,
+                lambda: _titled_batches(
+                    p for i in range(0, len(changed), POOL) for p in store.get_papers(changed[i : i + POOL])
+                ),
+            )
         report = run.finish()
         store.record_ingest(report)
     return report

@@ -8,7 +8,6 @@ lose their s ("VLMs" -> vlm), so that the ways people write a name meet.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -102,10 +101,6 @@ def analyze(text: str) -> list[str]:
     for raw in raw_tokens(text):
         out.extend(analyze_token(raw))
     return out
-
-
-def analyze_all(texts: Iterable[str]) -> list[list[str]]:
-    return [analyze(t) for t in texts]
 
 
 def acronyms(text: str) -> set[str]:

@@ -1,8 +1,8 @@
-"""Reciprocal rank fusion: combine rankings without calibrating their scores."""
+"""Fusion of the retrievers' scores, and top-k selection."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -11,24 +11,6 @@ K = TypeVar("K", bound=Hashable)
 def top_k(scores: Mapping[K, float], k: int) -> list[K]:
     """The ``k`` best keys, ties broken by key so results are stable."""
     return sorted(scores, key=lambda i: (-scores[i], i))[:k]  # type: ignore[no-any-return]
-
-
-def rrf(
-    rankings: Mapping[str, Sequence[int]],
-    weights: Mapping[str, float] | None = None,
-    k: float = 20.0,
-) -> dict[int, float]:
-    """score(d) = sum over rankings r of weight_r / (k + rank_r(d)), ranks from 1.
-
-    A small ``k`` lets a clear first place in one ranking count (a title matched
-    exactly) instead of being flattened by documents that are merely present in all.
-    """
-    fused: dict[int, float] = {}
-    for name, ranking in rankings.items():
-        weight = (weights or {}).get(name, 1.0)
-        for rank, doc in enumerate(ranking, start=1):
-            fused[doc] = fused.get(doc, 0.0) + weight / (k + rank)
-    return fused
 
 
 def fuse(

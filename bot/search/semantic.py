@@ -100,10 +100,6 @@ class SemanticIndex:
     def build(cls, embedder: Embedder, matrix: np.ndarray) -> SemanticIndex:
         return cls(embedder, matrix, InvertedFile.train(matrix) if len(matrix) >= cls.IVF_FROM else None)
 
-    def scores(self, query: str, depth: int = 100) -> dict[int, float]:
-        """Cosine similarity of the ``depth`` nearest papers."""
-        return self.nearest(self.embedder.embed([query])[0], depth)
-
     def nearest(
         self, vector: np.ndarray, depth: int = 100, mask: np.ndarray | None = None
     ) -> dict[int, float]:
