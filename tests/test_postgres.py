@@ -136,3 +136,32 @@ def test_hostile_queries_on_postgres(pg_url: str) -> None:
         assert store.count_papers() == 53
     finally:
         store.close()
+
+
+def test_word_and_author_counts_follow_the_papers(pg_url: str) -> None:
+    """terms.df and author_keys.papers are kept by put_papers/delete_paper, not recounted per
+    query: after an ingest, a re-ingest, an update and a delete they equal a full recount."""
+    store = open_store(pg_url)
+    try:
+        ingest_paths(store, [SEEDS])
+        ingest_paths(store, [SEEDS])
+        first = next(store.iter_papers())
+        store.put_paper(
+            first.model_copy(update={"abstract": "A new abstract on zyzzyva words.", "authors": ["Zed Q"]})
+        )
+        store.delete_paper(next(p.id for p in store.iter_papers() if p.id != first.id))
+        kept = dict(store._execute("SELECT term, df FROM terms WHERE df > 0"))
+        recount = dict(store._execute("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM papers')"))
+        assert kept == recount and kept["zyzzyva"] == 1
+        authors = dict(store._execute("SELECT author_key, papers FROM author_keys WHERE papers > 0"))
+        assert authors == {k: c for k, (_, c) in _recount_authors(store).items()}
+        assert authors["zed q"] == 1
+    finally:
+        store.close()
+
+
+def _recount_authors(store: object) -> dict[str, tuple[str, int]]:
+    rows = store._execute(  # type: ignore[attr-defined]
+        "SELECT author_key, '', COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key"
+    )
+    return {key: (name, int(count)) for key, name, count in rows}

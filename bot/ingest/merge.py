@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable
 
 from bot.models import Paper
-from bot.text import tokens
+from bot.text import fold, tokens
 
 # TF-IDF cosine above which an abstract is another version of a known one. On the seeds,
 # versions score 0.56-1.0 and different papers at most 0.24.
 SAME_ABSTRACT = 0.4
 SHARED_WORDS = 0.3  # share of an abstract's distinct words a candidate must hold to be compared
+DF_SAMPLE = 2000  # candidate texts tokenised to estimate document frequencies
+MARKS = 12  # an abstract's rarest words, one of which a candidate past the sample must contain
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -62,25 +65,30 @@ def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tup
     """For each abstract, the candidate whose abstract (any version) is a version of it, and
     the score (None, 0.0 when none reaches ``SAME_ABSTRACT``).
 
-    The candidates are tokenised once for all the abstracts. Versions of an abstract share most
-    of their words (0.57-1.0 on the seeds, different papers at most 0.38): a set intersection
-    rules out the rest before any vector is built, so linking against a million papers stays
-    cheap. Document frequencies count every candidate (and the abstract itself), so the scores
-    do not depend on that filter.
+    Tokenising every candidate was most of the cost of linking against a large library, so
+    only a sample (the first ``DF_SAMPLE`` candidate texts) is tokenised to estimate document
+    frequencies; past it, a candidate is tokenised only if its folded text contains one of
+    each abstract's ``MARKS`` rarest words. A version shares 57-100% of an abstract's words
+    (seeds), so it holds several of them; a different paper rarely holds any. Among the
+    tokenised, a set intersection (``SHARED_WORDS``) rules out the rest before any vector.
     """
-    bags = [
-        (paper, Counter(tokens(text)))
-        for paper in candidates
-        for text in [paper.abstract, *paper.other_abstracts]
-    ]
+    texts = ((paper, text) for paper in candidates for text in [paper.abstract, *paper.other_abstracts])
+    bags = [(paper, Counter(tokens(text))) for paper, text in itertools.islice(texts, DF_SAMPLE)]
     df: Counter[str] = Counter()
     for _, bag in bags:
         df.update(bag.keys())
-    return [_best_version(Counter(tokens(abstract)), bags, df) for abstract in abstracts]
+    sample = len(bags)
+    queries = [Counter(tokens(abstract)) for abstract in abstracts]
+    marks = {w for q in queries for w in sorted(q, key=lambda w: (df[w], -len(w)))[:MARKS]}
+    for paper, text in texts:
+        folded = fold(text)
+        if any(w in folded for w in marks):  # a substring test: never misses a word the text has
+            bags.append((paper, Counter(tokens(text))))
+    return [_best_version(query, bags, df, sample) for query in queries]
 
 
 def _best_version(
-    query: Counter[str], bags: list[tuple[Paper, Counter[str]]], candidate_df: Counter[str]
+    query: Counter[str], bags: list[tuple[Paper, Counter[str]]], sample_df: Counter[str], sample: int
 ) -> tuple[Paper | None, float]:
     wanted = set(query)
     pool = [
@@ -90,11 +98,11 @@ def _best_version(
     ]
     if not pool:
         return None, 0.0
-    n = len(bags) + 1
+    n = sample + 1
 
     def vector(bag: Counter[str]) -> dict[str, float]:
         weights = {
-            w: (1 + math.log(c)) * math.log((n + 1) / (candidate_df[w] + (w in wanted) + 0.5))
+            w: (1 + math.log(c)) * math.log((n + 1) / (sample_df[w] + (w in wanted) + 0.5))
             for w, c in bag.items()
         }
         norm = math.sqrt(sum(x * x for x in weights.values())) or 1.0

@@ -155,14 +155,13 @@ class Ingest:
         Candidates come in batches (``pools``), read once for all the papers, so a library of
         millions is never held at once nor read once per paper.
         """
-        best: list[tuple[Paper | None, float]] = [(None, 0.0)] * len(papers)
-        if papers:
-            for pool in pools():
-                for i, (found, score) in enumerate(best_versions([p.abstract for p in papers], pool)):
-                    if found is not None and score > best[i][1]:
-                        best[i] = (found, score)
+        if not papers:
+            return []
+        candidates = (paper for pool in pools() for paper in pool)
         alone = []
-        for paper, (match, _) in zip(papers, best, strict=True):
+        for paper, (match, _) in zip(
+            papers, best_versions([p.abstract for p in papers], candidates), strict=True
+        ):
             if match is None:
                 alone.append(paper)
                 continue

@@ -3,9 +3,11 @@
 The database does the heavy lifting, so several bot processes share one index instead of
 each holding its own. The signals mirror the in-process engine's and are fused the same way:
 
-- ``bm25``: ``ts_rank_cd`` over the weighted tsvector (title A, authors B, abstracts C) for an
-  OR of the query's words (AND first when the OR would match too much of a large library);
-- ``title``: the same over the title weight only, word pairs as phrases ("gemma <-> 2");
+- ``bm25``: ``ts_rank`` over the weighted tsvector (title A, authors B, abstracts C), each word
+  weighed by its idf (document frequencies kept exact in ``terms``); the candidates are the
+  papers holding one of the query's rarest words (up to ``CANDIDATES`` papers), so a common
+  word never makes the database rank half the library;
+- ``title``: the same over the titles' own tsvector, word pairs as phrases ("gemma <-> 2");
 - ``fuzzy``: rapidfuzz over candidate titles (pg_trgm ``<%`` finds typo'd titles);
 - ``semantic``: wordllama vectors kept in the database, searched in process (pgvector is
   not installed on these machines; see the note in the README).
@@ -37,8 +39,10 @@ DEPTH = 100
 # than the in-process coverage (0-1) to play the same part (dev set: 0.3 -> 0.969, 0.5 -> 1.0).
 PG_WEIGHTS = {**WEIGHTS, "title": 0.5}
 MAX_TERMS = 24
-# An OR query whose rarest word is in more documents than this is ranked as an AND query.
-OR_LIMIT = 20_000
+# Candidates for ranking: the papers holding the query's rarest words, while their document
+# frequencies add up to at most this; when even the rarest word is commoner, papers holding
+# every word.
+CANDIDATES = 3_000
 
 
 def query_words(text: str) -> list[str]:
@@ -51,14 +55,16 @@ def correct_words(store: PostgresStore, words: list[str]) -> list[str]:
     in-process vocabulary does: ratio >= 80, else completions of the word as a prefix."""
     if not words:
         return words
-    known = {row[0] for row in store._execute("SELECT term FROM terms WHERE term = ANY(%s)", (words,))}
+    known = {
+        row[0] for row in store._execute("SELECT term FROM terms WHERE term = ANY(%s) AND df > 0", (words,))
+    }
     out: list[str] = []
     for word in words:
         if word in known or len(word) < MIN_CORRECTABLE or word.isdigit():
             out.append(word)
             continue
         rows = store._execute(
-            "SELECT term FROM terms WHERE term %% %s ORDER BY similarity(term, %s) DESC LIMIT 20",
+            "SELECT term FROM terms WHERE term %% %s AND df > 0 ORDER BY similarity(term, %s) DESC LIMIT 20",
             (word, word),
         )
         close = [
@@ -67,7 +73,8 @@ def correct_words(store: PostgresStore, words: list[str]) -> list[str]:
         ]
         if not close:
             rows = store._execute(
-                "SELECT term FROM terms WHERE term LIKE %s ORDER BY length(term) LIMIT 3", (word + "%",)
+                "SELECT term FROM terms WHERE term LIKE %s AND df > 0 ORDER BY length(term) LIMIT 3",
+                (word + "%",),
             )
             close = [r[0] for r in rows]
         out += close or [word]
@@ -81,20 +88,17 @@ class PostgresAuthors:
         self.store = store
 
     def __len__(self) -> int:
-        return int(self.store._execute("SELECT COUNT(DISTINCT author_key) FROM paper_authors")[0][0])
+        return int(self.store._execute("SELECT COUNT(*) FROM author_keys WHERE papers > 0")[0][0])
 
     def _candidates(self, text: str, limit: int = 50) -> AuthorIndex:
         words = key(text).split()
         if not words:
             return AuthorIndex({})
         rows = self.store._execute(
-            """SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors
-               WHERE author_key IN (
-                 SELECT author_key FROM paper_authors
-                 WHERE author_key = %(q)s OR author_key LIKE %(last)s OR author_key LIKE %(prefix)s
-                    OR author_key LIKE %(word)s OR author_key %% %(q)s
-                 GROUP BY author_key ORDER BY MAX(similarity(author_key, %(q)s)) DESC LIMIT %(limit)s)
-               GROUP BY author_key, name""",
+            """SELECT author_key, name, papers FROM author_keys
+               WHERE papers > 0 AND (author_key = %(q)s OR author_key LIKE %(last)s
+                  OR author_key LIKE %(prefix)s OR author_key LIKE %(word)s OR author_key %% %(q)s)
+               ORDER BY similarity(author_key, %(q)s) DESC LIMIT %(limit)s""",
             {
                 "q": " ".join(words),
                 "last": f"% {words[-1]}",
@@ -103,25 +107,20 @@ class PostgresAuthors:
                 "limit": limit,
             },
         )
-        names: dict[str, tuple[str, int]] = {}
-        for folded, name, count in rows:
-            shown, total = names.get(folded, (name, 0))
-            names[folded] = (name if not name.isascii() and shown.isascii() else shown, total + int(count))
+        names = {folded: (name, int(count)) for folded, name, count in rows}
         return AuthorIndex(names)
 
     def resolve(self, text: str, min_score: float = 88.0) -> list[str]:
         return self._candidates(text).resolve(text, min_score)
 
     def display(self, folded: str) -> str:
-        rows = self.store._execute("SELECT DISTINCT name FROM paper_authors WHERE author_key = %s", (folded,))
-        names = [row[0] for row in rows]
-        return next((n for n in names if not n.isascii()), names[0] if names else folded)
+        rows = self.store._execute("SELECT name FROM author_keys WHERE author_key = %s", (folded,))
+        return str(rows[0][0]) if rows else folded
 
     def complete(self, text: str, limit: int = 25) -> list[str]:
         if not key(text):
             rows = self.store._execute(
-                """SELECT author_key, MIN(name), COUNT(*) FROM paper_authors GROUP BY author_key
-                   ORDER BY COUNT(*) DESC LIMIT %s""",
+                "SELECT author_key, name FROM author_keys ORDER BY papers DESC LIMIT %s",
                 (limit,),
             )
             return [row[1] for row in rows]
@@ -188,15 +187,32 @@ class PostgresRetriever:
         return [(row[0], float(row[1])) for row in self.store._execute(sql, params)]
 
     # -- signals ------------------------------------------------------------------------
-    def doc_freq(self, word: str, cap: int = OR_LIMIT) -> int:
-        """Documents containing the word, counted up to ``cap`` (enough to order words by rarity)."""
+    def doc_freq(self, word: str) -> int:
+        """Papers holding the word (kept by the store; cached until the corpus changes)."""
         if word not in self._df:
-            rows = self.store._execute(
-                """SELECT COUNT(*) FROM (SELECT 1 FROM papers WHERE tsv @@ to_tsquery('simple', %s) LIMIT %s) s""",
-                (word, cap),
-            )
-            self._df[word] = int(rows[0][0])
+            self.doc_freqs([word])
         return self._df[word]
+
+    def doc_freqs(self, words: list[str]) -> None:
+        """Look up the words not cached yet, in one query."""
+        missing = [w for w in words if w not in self._df]
+        if missing:
+            rows = self.store._execute("SELECT term, df FROM terms WHERE term = ANY(%s)", (missing,))
+            self._df.update({w: 0 for w in missing} | {term: max(0, int(df)) for term, df in rows})
+
+    def candidate_query(self, words: list[str]) -> str:
+        """A tsquery for the papers worth ranking: an OR of the rarest words, or an AND of all."""
+        self.doc_freqs(words)
+        by_rarity = sorted(words, key=self.doc_freq)
+        if len(words) > 1 and self.doc_freq(by_rarity[0]) > CANDIDATES:
+            return " & ".join(words)
+        chosen, total = [], 0
+        for word in by_rarity:
+            if chosen and total + self.doc_freq(word) > CANDIDATES:
+                break
+            chosen.append(word)
+            total += self.doc_freq(word)
+        return " | ".join(chosen)
 
     def _signals(
         self, text: str, filters: Filters | None, author_ids: set[str] | None
@@ -205,8 +221,7 @@ class PostgresRetriever:
         where, params = self._where(filters, author_ids)
         out: dict[str, dict[str, float]] = {}
         if words:
-            rare_enough = min(self.doc_freq(w) for w in words) < OR_LIMIT
-            params["q"] = (" | " if rare_enough or len(words) == 1 else " & ").join(words)
+            params["q"] = self.candidate_query(words)
             # ts_rank knows no corpus statistics: weigh each word's rank by its idf, as BM25 does
             # (dev set: ts_rank_cd of an OR query 0.84 hit@1, this 1.0). Abstracts and authors weigh
             # 0.4 of a title word, near the in-process index's title-counted-twice.
@@ -216,32 +231,19 @@ class PostgresRetriever:
                 terms.append(
                     f"ts_rank('{{0.1, 0.4, 0.4, 1.0}}', tsv, to_tsquery('simple', %(w{n})s), 1) * %(i{n})s"
                 )
-            out["bm25"] = dict(
-                self._ids(
-                    f"""SELECT id, {" + ".join(terms)} AS r
-                    FROM papers, to_tsquery('simple', %(q)s) q WHERE tsv @@ q AND {where}
-                    ORDER BY r DESC LIMIT {DEPTH}""",
-                    params,
-                )
-            )
-            # Title words weighed by idf, and word pairs in order counted twice ("gemma 2" is not
-            # "gemma 3"), as the in-process title field does.
-            title = [
-                f"ts_rank(tsv, to_tsquery('simple', %(w{n})s || ':A')) * %(i{n})s" for n in range(len(words))
-            ]
+            out["bm25"] = self._ranked("tsv", " + ".join(terms), where, params)
+            # Papers whose title holds a query word, ranked by those words weighed by idf, and word
+            # pairs in order counted twice ("gemma 2" is not "gemma 3"), as the in-process title
+            # field does. The rank reads the whole tsvector with the default weights (title 1,
+            # abstract 0.2): a title word the abstract repeats counts a little more (dev set 1.0;
+            # the title alone: 0.969).
+            title = [f"ts_rank(tsv, to_tsquery('simple', %(w{n})s)) * %(i{n})s" for n in range(len(words))]
             for n in range(len(words) - 1):
-                params[f"p{n}"] = f"{words[n]}:A <-> {words[n + 1]}:A"
+                params[f"p{n}"] = f"{words[n]} <-> {words[n + 1]}"
                 title.append(
                     f"2 * ts_rank(tsv, to_tsquery('simple', %(p{n})s)) * (%(i{n})s + %(i{n + 1})s) / 2"
                 )
-            params["t"] = " | ".join(f"{w}:A" for w in words)
-            out["title"] = dict(
-                self._ids(
-                    f"""SELECT id, {" + ".join(title)} AS r FROM papers, to_tsquery('simple', %(t)s) t
-                    WHERE tsv @@ t AND {where} ORDER BY r DESC LIMIT {DEPTH}""",
-                    params,
-                )
-            )
+            out["title"] = self._ranked("title_tsv", " + ".join(title), where, params)
         if self.semantic is not None:
             rows = self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH)
             scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
@@ -253,18 +255,33 @@ class PostgresRetriever:
         }
         return out
 
+    def _ranked(self, column: str, score: str, where: str, params: dict[str, Any]) -> dict[str, float]:
+        """The ``DEPTH`` best of the candidates (``%(q)s`` on ``column``) by ``score``. Ranking
+        reads every candidate's tsvector once per word, so there are at most ``CANDIDATES`` of
+        them: all when the query has a rare word, else the newest papers holding every word."""
+        return dict(
+            self._ids(
+                f"""SELECT id, {score} AS r FROM papers WHERE id IN (
+                      SELECT id FROM papers, to_tsquery('simple', %(q)s) q WHERE {column} @@ q AND {where}
+                      ORDER BY date DESC NULLS LAST LIMIT {CANDIDATES})
+                    ORDER BY r DESC LIMIT {DEPTH}""",
+                params,
+            )
+        )
+
     def _title_candidates(
         self, text: str, where: str, params: dict[str, Any], signals: dict[str, dict[str, float]]
     ) -> dict[str, float]:
-        """Fuzzy title scores (0-100) of trigram neighbours and the other signals' best papers."""
-        params = {**params, "k": key(text)[:300]}
-        pool = {*list(signals.get("title", {}))[:30], *list(signals.get("bm25", {}))[:30]}
-        params["pool"] = list(pool)
+        """Fuzzy title scores (0-100) of the other signals' best papers: a typo'd title still shares
+        words with the title (after typo correction), as in process. Trigram neighbours of the
+        whole query were tried: for common words ("learning") they cost 0.5 s at 100k papers."""
+        pool = list(
+            dict.fromkeys([*list(signals.get("title", {}))[:30], *list(signals.get("bm25", {}))[:30]])
+        )
+        if not pool:
+            return {}
         rows = self.store._execute(
-            f"""(SELECT id, label_key FROM papers WHERE %(k)s <%% label_key AND {where}
-                 ORDER BY word_similarity(%(k)s, label_key) DESC LIMIT 30)
-                UNION SELECT id, label_key FROM papers WHERE id = ANY(%(pool)s)""",
-            params,
+            f"SELECT id, label_key FROM papers WHERE id = ANY(%(pool)s) AND {where}", {**params, "pool": pool}
         )
         ids = [row[0] for row in rows]
         return {
@@ -346,9 +363,11 @@ class PostgresRetriever:
         if not words:
             return []
         return self._ids(
-            """SELECT id, ts_rank(tsv, t) AS r FROM papers, to_tsquery('simple', %(t)s) t
-                WHERE tsv @@ t ORDER BY r DESC LIMIT 30""",
-            {"t": " | ".join(f"{w}:A" for w in words)},
+            f"""SELECT id, ts_rank(title_tsv, t) AS r FROM papers, to_tsquery('simple', %(t)s) t WHERE id IN (
+                  SELECT id FROM papers, to_tsquery('simple', %(q)s) q WHERE title_tsv @@ q
+                  ORDER BY date DESC NULLS LAST LIMIT {CANDIDATES})
+                ORDER BY r DESC LIMIT 30""",
+            {"t": " | ".join(words), "q": self.candidate_query(words)},
         )
 
     def complete_titles(self, text: str, limit: int = 25) -> list[str]:

@@ -108,4 +108,33 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, PRIMARY KEY (channel_id, paper_id, user_id))""",
         ],
     ),
+    (
+        6,
+        "document frequencies in the vocabulary; titles in their own tsvector; distinct author keys",
+        [
+            # Search needs each query word's document frequency (idf, and which words are rare
+            # enough to generate candidates): kept exact by put_papers, not counted per query.
+            "ALTER TABLE terms ADD COLUMN df INTEGER NOT NULL DEFAULT 0",
+            """UPDATE terms SET df = s.ndoc FROM ts_stat('SELECT tsv FROM papers') s
+               WHERE terms.term = s.word""",
+            """INSERT INTO terms (term, df) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM papers')
+               ON CONFLICT (term) DO NOTHING""",
+            # A GIN index cannot filter by weight: "model:A" visited every paper with "model"
+            # anywhere. Titles get their own column and index.
+            "ALTER TABLE papers ADD COLUMN title_tsv TSVECTOR NOT NULL DEFAULT ''",
+            "UPDATE papers SET title_tsv = ts_filter(tsv, '{a}')",
+            "CREATE INDEX papers_title_tsv ON papers USING gin (title_tsv)",
+            # Distinct author keys: fuzzy name look-ups scan these, not every (paper, author) row.
+            """CREATE TABLE author_keys (
+                author_key TEXT PRIMARY KEY,
+                name TEXT NOT NULL,                 -- display spelling (accents kept when any has them)
+                papers INTEGER NOT NULL DEFAULT 0
+            )""",
+            """INSERT INTO author_keys
+               SELECT author_key, (array_agg(name ORDER BY name ~ '^[ -~]*$', name))[1], COUNT(DISTINCT paper_id)
+               FROM paper_authors GROUP BY author_key""",
+            "CREATE INDEX author_keys_trgm ON author_keys USING gin (author_key gin_trgm_ops)",
+            "CREATE INDEX author_keys_papers ON author_keys (papers DESC)",
+        ],
+    ),
 ]

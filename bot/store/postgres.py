@@ -31,6 +31,18 @@ from bot.text import key
 TSV = """setweight(to_tsvector('simple', %(title)s), 'A')
       || setweight(to_tsvector('simple', %(authors)s), 'B')
       || setweight(to_tsvector('simple', %(abstracts)s), 'C')"""
+TITLE_TSV = "setweight(to_tsvector('simple', %(title)s), 'A')"
+# Document frequencies (terms.df) and papers per author (author_keys.papers) follow the papers
+# exactly: a paper's words and authors are uncounted before it is replaced or deleted, and
+# counted once stored.
+_UNCOUNT_TERMS = """UPDATE terms SET df = terms.df - c.n
+    FROM (SELECT w, COUNT(*) AS n FROM papers, unnest(tsvector_to_array(tsv)) w
+          WHERE id = ANY(%s) GROUP BY w) c
+    WHERE terms.term = c.w"""
+_UNCOUNT_AUTHORS = """UPDATE author_keys SET papers = author_keys.papers - c.n
+    FROM (SELECT author_key, COUNT(DISTINCT paper_id) AS n FROM paper_authors
+          WHERE paper_id = ANY(%s) GROUP BY author_key) c
+    WHERE author_keys.author_key = c.author_key"""
 
 
 def _now() -> str:
@@ -137,12 +149,10 @@ class PostgresStore:
         if not papers:
             return
         rows: list[dict[str, object]] = []
-        vocabulary: set[str] = set()
         for paper in papers:
             title_terms = analyze(" ".join([paper.label, *defined_names(paper)]))
             author_terms = analyze(" ".join(paper.authors))
             body_terms = analyze(" ".join([paper.abstract, *paper.other_abstracts]))
-            vocabulary.update(t for t in [*title_terms, *author_terms, *body_terms] if t.isalnum())
             rows.append(
                 {
                     "id": paper.id,
@@ -162,22 +172,39 @@ class PostgresStore:
         ids = [p.id for p in papers]
         authors = [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
+            cursor.execute(_UNCOUNT_TERMS, (ids,))  # papers replaced: their old words no longer count
             cursor.executemany(
-                f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code, data, tsv)
+                f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code,
+                                        data, tsv, title_tsv)
                     VALUES (%(id)s, %(title_key)s, %(label_key)s, %(arxiv_id)s, %(date)s, %(category)s,
-                            %(categories)s, %(has_code)s, %(data)s::jsonb, {TSV})
+                            %(categories)s, %(has_code)s, %(data)s::jsonb, {TSV}, {TITLE_TSV})
                     ON CONFLICT (id) DO UPDATE SET title_key = excluded.title_key, label_key = excluded.label_key,
                       arxiv_id = excluded.arxiv_id, date = excluded.date, category = excluded.category,
                       categories = excluded.categories, has_code = excluded.has_code, data = excluded.data,
-                      tsv = excluded.tsv, updated_at = now()""",
+                      tsv = excluded.tsv, title_tsv = excluded.title_tsv, updated_at = now()""",
                 rows,
             )
             cursor.execute(
-                "INSERT INTO terms SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", (sorted(vocabulary),)
+                """INSERT INTO terms (term, df)
+                   SELECT w, COUNT(*) FROM papers, unnest(tsvector_to_array(tsv)) w WHERE id = ANY(%s)
+                   GROUP BY w ORDER BY w
+                   ON CONFLICT (term) DO UPDATE SET df = terms.df + excluded.df""",
+                (ids,),
             )
+            cursor.execute(_UNCOUNT_AUTHORS, (ids,))
             cursor.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (ids,))
             if authors:
                 cursor.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
+                cursor.execute(
+                    """INSERT INTO author_keys (author_key, name, papers)
+                       SELECT author_key, (array_agg(name ORDER BY name ~ '^[ -~]*$', name))[1],
+                              COUNT(DISTINCT paper_id)
+                       FROM paper_authors WHERE paper_id = ANY(%s) GROUP BY author_key ORDER BY author_key
+                       ON CONFLICT (author_key) DO UPDATE SET papers = author_keys.papers + excluded.papers,
+                         name = CASE WHEN author_keys.name ~ '^[ -~]*$' AND excluded.name !~ '^[ -~]*$'
+                                     THEN excluded.name ELSE author_keys.name END""",
+                    (ids,),
+                )
 
     def unlinked_titles(self) -> list[tuple[str, str, str]]:
         rows = self._execute(
@@ -193,7 +220,10 @@ class PostgresStore:
         ]
 
     def delete_paper(self, paper_id: str) -> None:
-        self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
+        with self.atomic():
+            self._execute(_UNCOUNT_TERMS, ([paper_id],))
+            self._execute(_UNCOUNT_AUTHORS, ([paper_id],))
+            self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         last = ""
@@ -222,18 +252,9 @@ class PostgresStore:
         return [row[0] for row in rows]
 
     def author_names(self) -> dict[str, tuple[str, int]]:
-        result: dict[str, tuple[str, int]] = {}
-        rows = self._execute(
-            "SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key, name"
-        )
-        for folded, name, count in rows:
-            shown, total = result.get(folded, (name, 0))
-            if not name.isascii() and shown.isascii():
-                shown = name
-            result[folded] = (shown, total + int(count))
-        return result
+        rows = self._execute("SELECT author_key, name, papers FROM author_keys WHERE papers > 0")
+        return {folded: (name, int(count)) for folded, name, count in rows}
 
-    # -- embeddings --------------------------------------------------------------------
     def embeddings_for(self, model: str, paper_ids: list[str]) -> dict[str, tuple[str, bytes]]:
         rows = self._execute(
             "SELECT paper_id, text_hash, vector FROM embeddings WHERE model = %s AND paper_id = ANY(%s)",
