@@ -206,7 +206,8 @@ class PostgresRetriever:
         by_rarity = sorted(words, key=self.doc_freq)
         if len(words) > 1 and self.doc_freq(by_rarity[0]) > CANDIDATES:
             return " & ".join(words)
-        chosen, total = [], 0
+        chosen: list[str] = []
+        total = 0
         for word in by_rarity:
             if chosen and total + self.doc_freq(word) > CANDIDATES:
                 break
