@@ -142,17 +142,28 @@ class PostgresRetriever:
 
     @classmethod
     def build(cls, store: PostgresStore, embedder: Embedder | None) -> PostgresRetriever:
-        """Load the stored embeddings (computing missing ones) for in-process vector search."""
+        """Load the stored embeddings for in-process vector search; papers without one (new or
+        changed: put_papers drops a replaced paper's vector) are embedded and stored."""
         if embedder is None:
             return cls(store, None, [])
-        from bot.search.build import _chunks, _embed_chunk
+        from bot.search.build import _embed_chunk
 
         ids: list[str] = []
-        vectors = []
-        for chunk in _chunks(store.iter_papers(), 2048):
-            ids += [p.id for p in chunk]
-            vectors.append(_embed_chunk(store, embedder, chunk))
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float16)
+        rows: list[np.ndarray] = []
+        missing: list[int] = []
+        zero = np.zeros(embedder.dim, dtype=np.float16)
+        for pid, vector in store.iter_vectors(embedder.name):
+            if vector is None:
+                missing.append(len(ids))
+            ids.append(pid)
+            rows.append(np.frombuffer(vector, dtype=np.float16) if vector is not None else zero)
+        matrix = np.vstack(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float16)
+        del rows
+        row_of = {ids[i]: i for i in missing}
+        for start in range(0, len(missing), 2048):
+            chunk = store.get_papers(ids[i] for i in missing[start : start + 2048])
+            for paper, vector in zip(chunk, _embed_chunk(store, embedder, chunk), strict=True):
+                matrix[row_of[paper.id]] = vector
         return cls(store, SemanticIndex.build(embedder, matrix), ids)
 
     def __len__(self) -> int:

@@ -173,6 +173,7 @@ class PostgresStore:
         authors = [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
             cursor.execute(_UNCOUNT_TERMS, (ids,))  # papers replaced: their old words no longer count
+            cursor.execute("DELETE FROM embeddings WHERE paper_id = ANY(%s)", (ids,))  # their text may change
             cursor.executemany(
                 f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code,
                                         data, tsv, title_tsv)
@@ -261,6 +262,23 @@ class PostgresStore:
             (model, paper_ids),
         )
         return {row[0]: (row[1], bytes(row[2])) for row in rows}
+
+    def iter_vectors(self, model: str, batch: int = 10_000) -> Iterator[tuple[str, bytes | None]]:
+        """Every paper id in id order with its stored vector (None when it has none), read in
+        keyset pages: loading a million vectors must not parse a million papers."""
+        last = ""
+        while True:
+            rows = self._execute(
+                """SELECT p.id, e.vector FROM papers p
+                   LEFT JOIN embeddings e ON e.paper_id = p.id AND e.model = %s
+                   WHERE p.id > %s ORDER BY p.id LIMIT %s""",
+                (model, last, batch),
+            )
+            if not rows:
+                return
+            for pid, vector in rows:
+                yield pid, bytes(vector) if vector is not None else None
+            last = rows[-1][0]
 
     def put_embeddings(self, model: str, rows: Iterable[tuple[str, str, bytes]]) -> None:
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
