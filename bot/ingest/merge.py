@@ -16,6 +16,7 @@ SAME_ABSTRACT = 0.4
 SHARED_WORDS = 0.3  # share of an abstract's distinct words a candidate must hold to be compared
 DF_SAMPLE = 2000  # candidate texts tokenised to estimate document frequencies
 MARKS = 12  # an abstract's rarest words, one of which a candidate past the sample must contain
+MARK_LENGTH = 5  # shorter words are substrings of too many others
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -65,54 +66,62 @@ def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tup
     """For each abstract, the candidate whose abstract (any version) is a version of it, and
     the score (None, 0.0 when none reaches ``SAME_ABSTRACT``).
 
-    Tokenising every candidate was most of the cost of linking against a large library, so
-    only a sample (the first ``DF_SAMPLE`` candidate texts) is tokenised to estimate document
-    frequencies; past it, a candidate is tokenised only if its folded text contains one of
-    each abstract's ``MARKS`` rarest words. A version shares 57-100% of an abstract's words
-    (seeds), so it holds several of them; a different paper rarely holds any. Among the
-    tokenised, a set intersection (``SHARED_WORDS``) rules out the rest before any vector.
+    Candidates stream through: nothing but the best so far is kept, so a million cost no
+    memory. Tokenising every candidate was most of the cost of linking against a large
+    library, so only a sample (the first ``DF_SAMPLE`` candidate texts) is tokenised to
+    estimate document frequencies; past it, a candidate is tokenised only if its folded text
+    contains one of the abstracts' ``MARKS`` rarest long words. A version shares 57-100% of an
+    abstract's words (seeds), so it holds several of them; a different paper rarely holds any.
     """
     texts = ((paper, text) for paper in candidates for text in [paper.abstract, *paper.other_abstracts])
-    bags = [(paper, Counter(tokens(text))) for paper, text in itertools.islice(texts, DF_SAMPLE)]
+    sample = [(paper, Counter(tokens(text))) for paper, text in itertools.islice(texts, DF_SAMPLE)]
     df: Counter[str] = Counter()
-    for _, bag in bags:
+    for _, bag in sample:
         df.update(bag.keys())
-    sample = len(bags)
-    queries = [Counter(tokens(abstract)) for abstract in abstracts]
-    marks = {w for q in queries for w in sorted(q, key=lambda w: (df[w], -len(w)))[:MARKS]}
+    searches = [_VersionSearch(Counter(tokens(abstract)), df, len(sample)) for abstract in abstracts]
+    marks = {
+        w
+        for search in searches
+        for w in sorted((w for w in search.query if len(w) >= MARK_LENGTH), key=lambda w: (df[w], -len(w)))[
+            :MARKS
+        ]
+    }
+    for paper, bag in sample:
+        for search in searches:
+            search.offer(paper, bag)
     for paper, text in texts:
         folded = fold(text)
-        if any(w in folded for w in marks):  # a substring test: never misses a word the text has
-            bags.append((paper, Counter(tokens(text))))
-    return [_best_version(query, bags, df, sample) for query in queries]
+        # A substring test never misses a word the text has; short words would match anything.
+        if not marks or any(w in folded for w in marks):
+            bag = Counter(tokens(text))
+            for search in searches:
+                search.offer(paper, bag)
+    return [(search.best, search.score if search.best else 0.0) for search in searches]
 
 
-def _best_version(
-    query: Counter[str], bags: list[tuple[Paper, Counter[str]]], sample_df: Counter[str], sample: int
-) -> tuple[Paper | None, float]:
-    wanted = set(query)
-    pool = [
-        (paper, bag)
-        for paper, bag in bags
-        if wanted and len(wanted & bag.keys()) >= SHARED_WORDS * len(wanted)
-    ]
-    if not pool:
-        return None, 0.0
-    n = sample + 1
+class _VersionSearch:
+    """The best version of one abstract among the candidates offered, by TF-IDF cosine."""
 
-    def vector(bag: Counter[str]) -> dict[str, float]:
+    def __init__(self, query: Counter[str], sample_df: Counter[str], sample: int) -> None:
+        self.query, self.wanted = query, set(query)
+        self.df, self.n = sample_df, sample + 1
+        self.vector = self._vector(query)
+        self.best: Paper | None = None
+        self.score = SAME_ABSTRACT
+
+    def _vector(self, bag: Counter[str]) -> dict[str, float]:
         weights = {
-            w: (1 + math.log(c)) * math.log((n + 1) / (sample_df[w] + (w in wanted) + 0.5))
+            w: (1 + math.log(c)) * math.log((self.n + 1) / (self.df[w] + (w in self.wanted) + 0.5))
             for w, c in bag.items()
         }
         norm = math.sqrt(sum(x * x for x in weights.values())) or 1.0
         return {w: x / norm for w, x in weights.items()}
 
-    q = vector(query)
-    best, best_score = None, SAME_ABSTRACT
-    for paper, bag in pool:
-        v = vector(bag)
-        score = sum(weight * v.get(w, 0.0) for w, weight in q.items())
-        if score >= best_score:
-            best, best_score = paper, score
-    return best, best_score if best else 0.0
+    def offer(self, paper: Paper, bag: Counter[str]) -> None:
+        # A set intersection rules out most candidates before any vector is built.
+        if not self.wanted or len(self.wanted & bag.keys()) < SHARED_WORDS * len(self.wanted):
+            return
+        v = self._vector(bag)
+        score = sum(weight * v.get(w, 0.0) for w, weight in self.vector.items())
+        if score >= self.score:
+            self.best, self.score = paper, score
