@@ -241,14 +241,20 @@ class PostgresRetriever:
                    UNION ALL SELECT id FROM papers WHERE id = ANY(%(near)s) AND {where}"""
 
     def _signals(
-        self, text: str, filters: Filters | None, author_ids: set[str] | None
+        self,
+        text: str,
+        filters: Filters | None,
+        author_ids: set[str] | None,
+        vector: np.ndarray | None = None,
     ) -> dict[str, dict[str, float]]:
+        """Each signal's scores; ``vector`` (a paper's own) replaces the text's embedding."""
         words = correct_words(self.store, query_words(text))
         where, params = self._where(filters, author_ids)
         out: dict[str, dict[str, float]] = {}
         near: list[str] = []
         if self.semantic is not None:
-            rows = self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH)
+            query = vector if vector is not None else self.semantic.embedder.embed([text])[0]
+            rows = self.semantic.nearest(query, DEPTH)
             near = [self._semantic_ids[i] for i in rows]
             scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
             out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_ids)
@@ -346,10 +352,11 @@ class PostgresRetriever:
         paper = self.store.get_paper(paper_id)
         if paper is None:
             return []
-        signals = self._signals(paper.label, filters, None)
+        row = self._semantic_rows.get(paper_id)
+        own = np.asarray(self.semantic.matrix[row]) if self.semantic is not None and row is not None else None
+        signals = self._signals(paper.label, filters, None, own)  # its neighbours are candidates too
         signals.pop("fuzzy", None)
         signals.pop("title", None)
-        row = self._semantic_rows.get(paper_id)
         if self.semantic is not None and row is not None:
             near = self.semantic.nearest(np.asarray(self.semantic.matrix[row]), DEPTH + 1)
             signals["semantic"] = self._admit(
