@@ -98,7 +98,10 @@ class SearchEngine:
         self.title_lexical = title_lexical
         self.authors = authors
         self.semantic = semantic
-        self._id_order = np.argsort(self.ids, kind="stable")
+        # Built from the store in id order, the ids are usually sorted already: then no sort
+        # at load (a second at 1M papers) and searches read one array, not two.
+        in_order = len(self.ids) < 2 or bool(np.all(self.ids[1:] >= self.ids[:-1]))
+        self._id_order = None if in_order else np.argsort(self.ids, kind="stable")
         if title_order is None:
             title_order = np.array(
                 sorted(range(len(self.titles)), key=self.titles.__getitem__), dtype=np.int64
@@ -111,17 +114,15 @@ class SearchEngine:
 
     # -- positions -----------------------------------------------------------------------
     def position(self, paper_id: str) -> int | None:
-        at = int(np.searchsorted(self.ids, paper_id, sorter=self._id_order))
-        if at < len(self.ids) and self.ids[self._id_order[at]] == paper_id:
-            return int(self._id_order[at])
-        return None
+        found = self.positions([paper_id])
+        return found[0] if found else None
 
     def positions(self, paper_ids: Iterable[str]) -> list[int]:
         wanted = np.array(list(paper_ids), dtype=str)
         if not len(wanted) or not len(self.ids):
             return []
         at = np.minimum(np.searchsorted(self.ids, wanted, sorter=self._id_order), len(self.ids) - 1)
-        rows = self._id_order[at]
+        rows = at if self._id_order is None else self._id_order[at]
         return [int(r) for r in rows[self.ids[rows] == wanted]]
 
     def id_at(self, index: int) -> str:
