@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,29 @@ def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None: 
     assert loaded.scores(["b", "c"]).tolist() == pytest.approx(index.scores(["b", "c"]).tolist())
     mask = np.array([True, False, True, True])
     assert loaded.scores(["b"], mask).tolist()[1] == 0.0
+
+
+def test_inverted_file_finds_what_the_exact_scan_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The IVF layout (vectors stored cell by cell) answers like an exact scan for a paper's own
+    vector, keeps paper rows (not storage rows) in its answers, honours masks, and loads back."""
+    from bot.search.semantic import SemanticIndex
+
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float16)
+    vectors /= np.linalg.norm(vectors.astype(np.float32), axis=1, keepdims=True).astype(np.float16)
+    monkeypatch.setattr(SemanticIndex, "IVF_FROM", 1000)
+    embedder = None  # nearest() and vector() never embed text
+    ivf = SemanticIndex.build(embedder, vectors)  # type: ignore[arg-type]
+    exact = SemanticIndex(embedder, vectors)  # type: ignore[arg-type]
+    assert ivf.ivf is not None and exact.ivf is None
+    for row in (0, 17, 2999):
+        assert np.allclose(ivf.vector(row), exact.vector(row))
+        assert max(ivf.nearest(ivf.vector(row), 5).items(), key=lambda kv: kv[1])[0] == row
+    mask = np.zeros(3000, dtype=bool)
+    mask[::2] = True
+    assert all(r % 2 == 0 for r in ivf.nearest(ivf.vector(4), 50, mask))
+    ivf.save(tmp_path)
+    loaded = SemanticIndex.load(tmp_path, embedder)  # type: ignore[arg-type]
+    assert loaded.nearest(loaded.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)

@@ -30,7 +30,7 @@ from bot.text import key
 
 log = logging.getLogger(__name__)
 CHUNK = 2048
-FORMAT = 3  # bump when the saved layout changes
+FORMAT = 4  # bump when the saved layout changes
 
 
 def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
@@ -75,7 +75,7 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
     )
     semantic = None
     if embedder is not None:
-        # float16 halves the memory of a large library; a query upcasts only the rows it scans.
+        # float16 while gathering: half the memory of a large library until the index is built.
         matrix = (
             np.concatenate([v.result() for v in vectors])
             if vectors

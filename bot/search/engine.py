@@ -232,7 +232,7 @@ class SearchEngine:
         """Documents like the one at ``row`` (never itself): its embedding and its title's terms."""
         signals: dict[str, dict[int, float]] = {}
         if self.semantic is not None:
-            signals["semantic"] = self.semantic.nearest(np.asarray(self.semantic.matrix[row]), DEPTH + 1)
+            signals["semantic"] = self.semantic.nearest(self.semantic.vector(row), DEPTH + 1)
         signals["bm25"] = _top_scores(self.lexical.scores(self.query_terms(self.titles[row])), DEPTH + 1)
         for scores in signals.values():
             scores.pop(row, None)

@@ -353,12 +353,12 @@ class PostgresRetriever:
         if paper is None:
             return []
         row = self._semantic_rows.get(paper_id)
-        own = np.asarray(self.semantic.matrix[row]) if self.semantic is not None and row is not None else None
+        own = self.semantic.vector(row) if self.semantic is not None and row is not None else None
         signals = self._signals(paper.label, filters, None, own)  # its neighbours are candidates too
         signals.pop("fuzzy", None)
         signals.pop("title", None)
         if self.semantic is not None and row is not None:
-            near = self.semantic.nearest(np.asarray(self.semantic.matrix[row]), DEPTH + 1)
+            near = self.semantic.nearest(self.semantic.vector(row), DEPTH + 1)
             signals["semantic"] = self._admit(
                 {self._semantic_ids[i]: s for i, s in near.items()}, filters, None
             )

