@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,15 +35,46 @@ TSV = """setweight(to_tsvector('simple', %(title)s), 'A')
 TITLE_TSV = "setweight(to_tsvector('simple', %(title)s), 'A')"
 # Document frequencies (terms.df) and papers per author (author_keys.papers) follow the papers
 # exactly: a paper's words and authors are uncounted before it is replaced or deleted, and
-# counted once stored.
-_UNCOUNT_TERMS = """UPDATE terms SET df = terms.df - c.n
-    FROM (SELECT w, COUNT(*) AS n FROM papers, unnest(tsvector_to_array(tsv)) w
-          WHERE id = ANY(%s) GROUP BY w) c
-    WHERE terms.term = c.w"""
-_UNCOUNT_AUTHORS = """UPDATE author_keys SET papers = author_keys.papers - c.n
-    FROM (SELECT author_key, COUNT(DISTINCT paper_id) AS n FROM paper_authors
-          WHERE paper_id = ANY(%s) GROUP BY author_key) c
-    WHERE author_keys.author_key = c.author_key"""
+# counted once stored. The changes add up in memory and are written once, at commit: updating
+# the same rows after every batch of a million-paper ingest (one transaction) left thousands of
+# row versions per common word, and each batch got slower than the last.
+_WORDS_OF = """SELECT w, COUNT(*) FROM papers, unnest(tsvector_to_array(tsv)) w
+    WHERE id = ANY(%s) GROUP BY w"""
+_AUTHORS_OF = """SELECT author_key, COUNT(DISTINCT paper_id) FROM paper_authors
+    WHERE paper_id = ANY(%s) GROUP BY author_key"""
+
+
+class _Counts:
+    """Changes to terms.df and author_keys.papers made by one transaction, not yet written."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.authors: Counter[str] = Counter()
+        self.names: dict[str, str] = {}  # author key -> display spelling (accents kept)
+
+    def name(self, folded: str, name: str) -> None:
+        shown = self.names.get(folded)
+        if shown is None or (shown.isascii() and not name.isascii()):
+            self.names[folded] = name
+
+    def write(self, conn: Connection[Any]) -> None:
+        words = sorted((w, n) for w, n in self.words.items() if n)
+        if words:
+            conn.execute(
+                """INSERT INTO terms (term, df) SELECT * FROM unnest(%s::text[], %s::int[])
+                   ON CONFLICT (term) DO UPDATE SET df = terms.df + excluded.df""",
+                ([w for w, _ in words], [n for _, n in words]),
+            )
+        keys = sorted(set(self.names) | {k for k, n in self.authors.items() if n})
+        if keys:
+            conn.execute(
+                """INSERT INTO author_keys (author_key, name, papers)
+                   SELECT * FROM unnest(%s::text[], %s::text[], %s::int[])
+                   ON CONFLICT (author_key) DO UPDATE SET papers = author_keys.papers + excluded.papers,
+                     name = CASE WHEN author_keys.name ~ '^[ -~]*$' AND excluded.name !~ '^[ -~]*$'
+                                 THEN excluded.name ELSE author_keys.name END""",
+                (keys, [self.names.get(k, k) for k in keys], [self.authors[k] for k in keys]),
+            )
 
 
 def _now() -> str:
@@ -83,13 +115,22 @@ class PostgresStore:
             yield
             return
         with self.pool.connection() as conn, conn.transaction():
-            self._local.tx = conn
+            self._local.tx, self._local.counts = conn, _Counts()
             try:
                 if lock:
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
                 yield
+                self._local.counts.write(conn)
             finally:
-                self._local.tx = None
+                self._local.tx = self._local.counts = None
+
+    def _uncount(self, cursor: Any, ids: list[str]) -> None:
+        """Take the stored words and authors of these papers out of the counts."""
+        counts: _Counts = self._local.counts
+        cursor.execute(_WORDS_OF, (ids,))
+        counts.words.subtract(dict(cursor.fetchall()))
+        cursor.execute(_AUTHORS_OF, (ids,))
+        counts.authors.subtract(dict(cursor.fetchall()))
 
     def close(self) -> None:
         self.pool.close()
@@ -172,7 +213,7 @@ class PostgresStore:
         ids = [p.id for p in papers]
         authors = [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
-            cursor.execute(_UNCOUNT_TERMS, (ids,))  # papers replaced: their old words no longer count
+            self._uncount(cursor, ids)  # papers replaced: their old words and authors no longer count
             cursor.execute("DELETE FROM embeddings WHERE paper_id = ANY(%s)", (ids,))  # their text may change
             cursor.executemany(
                 f"""INSERT INTO papers (id, title_key, label_key, arxiv_id, date, category, categories, has_code,
@@ -185,27 +226,15 @@ class PostgresStore:
                       tsv = excluded.tsv, title_tsv = excluded.title_tsv, updated_at = now()""",
                 rows,
             )
-            cursor.execute(
-                """INSERT INTO terms (term, df)
-                   SELECT w, COUNT(*) FROM papers, unnest(tsvector_to_array(tsv)) w WHERE id = ANY(%s)
-                   GROUP BY w ORDER BY w
-                   ON CONFLICT (term) DO UPDATE SET df = terms.df + excluded.df""",
-                (ids,),
-            )
-            cursor.execute(_UNCOUNT_AUTHORS, (ids,))
+            cursor.execute(_WORDS_OF, (ids,))
+            counts: _Counts = self._local.counts
+            counts.words.update(dict(cursor.fetchall()))
             cursor.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (ids,))
             if authors:
                 cursor.executemany("INSERT INTO paper_authors VALUES (%s, %s, %s, %s)", authors)
-                cursor.execute(
-                    """INSERT INTO author_keys (author_key, name, papers)
-                       SELECT author_key, (array_agg(name ORDER BY name ~ '^[ -~]*$', name))[1],
-                              COUNT(DISTINCT paper_id)
-                       FROM paper_authors WHERE paper_id = ANY(%s) GROUP BY author_key ORDER BY author_key
-                       ON CONFLICT (author_key) DO UPDATE SET papers = author_keys.papers + excluded.papers,
-                         name = CASE WHEN author_keys.name ~ '^[ -~]*$' AND excluded.name !~ '^[ -~]*$'
-                                     THEN excluded.name ELSE author_keys.name END""",
-                    (ids,),
-                )
+            for _, _, folded, name in authors:
+                counts.name(folded, name)
+            counts.authors.update(folded for _, folded in {(a[0], a[2]) for a in authors})
 
     def unlinked_titles(self) -> list[tuple[str, str, str]]:
         rows = self._execute(
@@ -222,8 +251,8 @@ class PostgresStore:
 
     def delete_paper(self, paper_id: str) -> None:
         with self.atomic():
-            self._execute(_UNCOUNT_TERMS, ([paper_id],))
-            self._execute(_UNCOUNT_AUTHORS, ([paper_id],))
+            with self._conn() as conn, conn.cursor() as cursor:
+                self._uncount(cursor, [paper_id])
             self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
