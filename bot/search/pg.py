@@ -407,13 +407,23 @@ class PostgresRetriever:
         q = key(text)
         if not q:
             return self.newest(None, None, limit)
+        params = {"prefix": q.replace("%", "").replace("_", "") + "%", "q": q, "limit": limit}
+        starts = [
+            row[0]
+            for row in self.store._execute(
+                "SELECT id FROM papers WHERE label_key LIKE %(prefix)s ORDER BY label_key LIMIT %(limit)s",
+                params,
+            )
+        ]
+        if len(starts) >= limit:  # titles starting with the text come first and fill the list
+            return starts
+        # Trigram neighbours only when needed: for a common word they cost seconds at 1M papers.
         rows = self.store._execute(
-            """(SELECT id FROM papers WHERE label_key LIKE %(prefix)s ORDER BY label_key LIMIT %(limit)s)
-               UNION ALL
-               (SELECT id FROM papers WHERE %(q)s <%% label_key ORDER BY word_similarity(%(q)s, label_key) DESC LIMIT %(limit)s)""",
-            {"prefix": q.replace("%", "").replace("_", "") + "%", "q": q, "limit": limit},
+            """SELECT id FROM papers WHERE %(q)s <%% label_key
+               ORDER BY word_similarity(%(q)s, label_key) DESC LIMIT %(limit)s""",
+            params,
         )
-        return list(dict.fromkeys(row[0] for row in rows))[:limit]
+        return list(dict.fromkeys([*starts, *(row[0] for row in rows)]))[:limit]
 
     def idf(self, term: str) -> float:
         df = self.doc_freq(term)
