@@ -20,6 +20,7 @@ from bot.discord import create_bot
 from bot.discord.cogs.digest import DigestCog
 from bot.discord.digest_embeds import digest_messages, listed_arxiv_ids, reacted_item
 from bot.discord.embeds import DESCRIPTION, TOTAL
+from bot.errors import UsageError
 from bot.models import Paper, paper_id
 
 
@@ -91,6 +92,8 @@ async def test_subscribe_needs_manage_server(digest_bot) -> None:  # type: ignor
     assert admin.response.send_message.await_args.kwargs["ephemeral"] is True
     sub = DigestBook(digest_bot.service.store).subscription(900)
     assert sub is not None and sub.time == "07:30" and sub.profile.max_papers == 5
+    with pytest.raises(UsageError, match="time must be HH:MM"):  # the reason, not pydantic's link
+        await cog.subscribe.callback(cog, admin, "25:99", "UTC", None, None, None, 5)
 
 
 async def test_loop_posts_once_with_a_thread_for_the_rest(digest_bot) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from bot.cli.query import service_for
 from bot.digest.book import DigestBook
 from bot.digest.models import Digest, Subscription, load_profile
 from bot.digest.run import DigestRunner
-from bot.errors import UsageError
+from bot.errors import UsageError, invalid
 
 digest_app = typer.Typer(help="The daily digest of new papers, per channel.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -70,7 +70,7 @@ def subscribe(
             post_when_empty=post_when_empty,
         )
     except ValidationError as exc:
-        raise UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
+        raise invalid(exc) from exc
     print_json(DigestBook(state(ctx).store).subscribe(sub).model_dump())
 
 

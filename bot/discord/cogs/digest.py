@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
+from pydantic import ValidationError
 
 from bot.digest.book import DigestBook
 from bot.digest.models import Digest, Profile, Subscription
@@ -17,7 +18,7 @@ from bot.digest.run import ChannelUnavailable, DigestRunner
 from bot.discord import digest_embeds
 from bot.discord.checks import require_admin
 from bot.discord.respond import NO_MENTIONS, think
-from bot.errors import UsageError
+from bot.errors import invalid
 
 if TYPE_CHECKING:
     from bot.discord.client import PaperBot
@@ -79,8 +80,8 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
                 tz=timezone,
                 profile=profile,
             )
-        except ValueError as exc:
-            raise UsageError(str(exc).splitlines()[-1].removeprefix("  Value error, ")) from exc
+        except ValidationError as exc:
+            raise invalid(exc) from exc
         saved = await asyncio.to_thread(self.book.subscribe, sub)
         await interaction.response.send_message(embed=digest_embeds.subscription_embed(saved), ephemeral=True)
 
