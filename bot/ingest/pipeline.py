@@ -18,7 +18,6 @@ from bot.text import key
 
 Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
 BATCH = 500  # papers looked up and inserted together
-POOL = 5000  # candidate papers compared with an abstract at a time
 ENRICH_MIN = 90.0  # fuzzy title score for an arXiv paper to enrich a seed paper
 INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
 
@@ -149,15 +148,15 @@ class Ingest:
         unlinked[author_key(paper.authors[0])] = [c for c in candidates if c[0] != pid]
         return self.store.get_paper(pid)
 
-    def link(self, papers: list[Paper], pools: Callable[[], Iterator[list[Paper]]]) -> list[Paper]:
+    def link(self, papers: list[Paper], candidates: Iterable[Paper]) -> list[Paper]:
         """Merge untitled papers into the titled papers they are versions of; returns the others.
 
-        Candidates come in batches (``pools``), read once for all the papers, so a library of
-        millions is never held at once nor read once per paper.
+        The candidates stream past once for all the papers (and are not read at all when there
+        are none), so a library of millions is never held at once nor read once per paper.
         """
         if not papers:
             return []
-        candidates = (paper for pool in pools() for paper in pool)
+        candidates = (c for c in candidates if c.title)
         alone = []
         for paper, (match, _) in zip(
             papers, best_versions([p.abstract for p in papers], candidates), strict=True
@@ -197,19 +196,6 @@ def ingest_paths(
     return ingest_items(
         store, _file_items(files), [f.name for f in files], progress=progress, categories=categories
     )
-
-
-def _titled_batches(papers: Iterable[Paper]) -> Iterator[list[Paper]]:
-    """Titled papers in batches of ``POOL``: candidate pools for linking abstracts."""
-    batch: list[Paper] = []
-    for paper in papers:
-        if paper.title:
-            batch.append(paper)
-            if len(batch) >= POOL:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
 
 
 def _file_items(files: list[Path]) -> Iterator[ParsedPaper | Skipped]:
@@ -257,15 +243,13 @@ def ingest_items(
         run.add_many(batch)
         pending = {p.id for p in untitled}
         orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
-        for paper in run.link(untitled, lambda: _titled_batches(store.iter_papers())):
+        for paper in run.link(untitled, store.iter_papers()):
             run.add(paper)  # a version of no known paper: kept on its own
         if orphans:  # stored before the paper they belong to arrived: only this ingest's papers can match
             changed = [pid for pid, status in run.status_items() if status != "unchanged"]
             run.link(
                 orphans,
-                lambda: _titled_batches(
-                    p for i in range(0, len(changed), POOL) for p in store.get_papers(changed[i : i + POOL])
-                ),
+                (p for i in range(0, len(changed), BATCH) for p in store.get_papers(changed[i : i + BATCH])),
             )
         report = run.finish()
         store.record_ingest(report)
