@@ -198,3 +198,8 @@ class Stats(BaseModel):
     untitled: int
     last_ingest: str | None = None
     last_digest: str | None = None
+
+
+def author_rows(papers: list[Paper]) -> list[tuple[str, int, str, str]]:
+    """(paper id, position, author key, name) of every author: the stores' paper_authors rows."""
+    return [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]

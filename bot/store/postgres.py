@@ -22,7 +22,7 @@ from platformdirs import user_cache_dir
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from bot.models import IngestReport, Paper, author_key
+from bot.models import IngestReport, Paper, author_rows
 from bot.search.analysis import analyze, defined_names
 from bot.store.pg_migrations import POSTGRES_MIGRATIONS
 from bot.text import key
@@ -211,7 +211,7 @@ class PostgresStore:
                 }
             )
         ids = [p.id for p in papers]
-        authors = [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
+        authors = author_rows(papers)
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
             self._uncount(cursor, ids)  # papers replaced: their old words and authors no longer count
             cursor.execute("DELETE FROM embeddings WHERE paper_id = ANY(%s)", (ids,))  # their text may change

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.models import IngestReport, Paper, author_key
+from bot.models import IngestReport, Paper, author_rows
 from bot.store.migrations import SQLITE_MIGRATIONS
 from bot.text import key
 
@@ -147,7 +147,7 @@ class SQLiteStore:
             _paper_row(paper, _now()),
         )
         self.db.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper.id,))
-        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", _author_rows([paper]))
+        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows([paper]))
 
     def put_papers(self, papers: list[Paper]) -> None:
         """Insert papers known to be new (no existing row to replace): one statement per table."""
@@ -158,7 +158,7 @@ class SQLiteStore:
             "INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [_paper_row(p, now) for p in papers],
         )
-        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", _author_rows(papers))
+        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows(papers))
 
     def unlinked_titles(self) -> list[tuple[str, str, str]]:
         """(id, title key, first author key) of titled papers without an arXiv id."""
@@ -315,10 +315,6 @@ def _paper_row(paper: Paper, now: str) -> tuple[object, ...]:
         now,
         now,
     )
-
-
-def _author_rows(papers: list[Paper]) -> list[tuple[str, int, str, str]]:
-    return [(p.id, i, author_key(name), name) for p in papers for i, name in enumerate(p.authors)]
 
 
 def _statements(script: str) -> list[str]:
