@@ -7,7 +7,7 @@ each holding its own. The signals mirror the in-process engine's and are fused t
   weighed by its idf (document frequencies kept exact in ``terms``), over bounded candidates
   (see ``CANDIDATES``), so a common word never makes the database rank half the library;
 - ``title``: the same over the titles' own tsvector, word pairs as phrases ("gemma <-> 2");
-- ``fuzzy``: rapidfuzz over candidate titles (pg_trgm ``<%`` finds typo'd titles);
+- ``fuzzy``: rapidfuzz over the other signals' best titles (typo'd words are corrected first);
 - ``semantic``: wordllama vectors kept in the database, searched in process (pgvector is
   not installed on these machines; see the note in the README).
 """
@@ -245,16 +245,19 @@ class PostgresRetriever:
         text: str,
         filters: Filters | None,
         author_ids: set[str] | None,
-        vector: np.ndarray | None = None,
+        nearest: dict[int, float] | None = None,
     ) -> dict[str, dict[str, float]]:
-        """Each signal's scores; ``vector`` (a paper's own) replaces the text's embedding."""
+        """Each signal's scores; ``nearest`` (a paper's own neighbours) replaces the text's."""
         words = correct_words(self.store, query_words(text))
         where, params = self._where(filters, author_ids)
         out: dict[str, dict[str, float]] = {}
         near: list[str] = []
         if self.semantic is not None:
-            query = vector if vector is not None else self.semantic.embedder.embed([text])[0]
-            rows = self.semantic.nearest(query, DEPTH)
+            rows = (
+                nearest
+                if nearest is not None
+                else self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH)
+            )
             near = [self._semantic_ids[i] for i in rows]
             scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
             out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_ids)
@@ -353,12 +356,13 @@ class PostgresRetriever:
         if paper is None:
             return []
         row = self._semantic_rows.get(paper_id)
-        own = self.semantic.vector(row) if self.semantic is not None and row is not None else None
-        signals = self._signals(paper.label, filters, None, own)  # its neighbours are candidates too
-        signals.pop("fuzzy", None)
-        signals.pop("title", None)
+        near = None
         if self.semantic is not None and row is not None:
             near = self.semantic.nearest(self.semantic.vector(row), DEPTH + 1)
+        signals = self._signals(paper.label, filters, None, near)  # its neighbours are candidates too
+        signals.pop("fuzzy", None)
+        signals.pop("title", None)
+        if near is not None:
             signals["semantic"] = self._admit(
                 {self._semantic_ids[i]: s for i, s in near.items()}, filters, None
             )
@@ -395,12 +399,11 @@ class PostgresRetriever:
         words = query_words(text)
         if not words:
             return []
+        rare, pairs = self.candidate_query(words)
         return self._ids(
             f"""SELECT id, ts_rank(title_tsv, t) AS r FROM papers, to_tsquery('simple', %(t)s) t
                 WHERE id IN ({self._candidates_sql("title_tsv", "TRUE")}) ORDER BY r DESC LIMIT 30""",
-            dict(
-                zip(("rare", "pairs"), self.candidate_query(words), strict=True), t=" | ".join(words), near=[]
-            ),
+            {"rare": rare, "pairs": pairs, "t": " | ".join(words), "near": []},
         )
 
     def complete_titles(self, text: str, limit: int = 25) -> list[str]:
