@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -92,9 +93,8 @@ class SemanticIndex:
     def __init__(self, embedder: Embedder, matrix: np.ndarray, ivf: InvertedFile | None = None) -> None:
         """``matrix``: one row per paper, or, with ``ivf``, the rows in ``ivf.order``."""
         self.embedder = embedder
-        self.matrix = matrix if matrix.dtype == np.float32 else np.asarray(matrix, dtype=np.float32)
+        self.matrix = np.asarray(matrix, dtype=np.float32)  # no copy when already float32 (a memmap)
         self.ivf = ivf
-        self._slot = None if ivf is None else np.argsort(ivf.order)  # paper row -> row of matrix
 
     @classmethod
     def build(cls, embedder: Embedder, matrix: np.ndarray) -> SemanticIndex:
@@ -102,6 +102,16 @@ class SemanticIndex:
             return cls(embedder, matrix)
         ivf = InvertedFile.train(matrix)
         return cls(embedder, np.asarray(matrix[ivf.order], dtype=np.float32), ivf)
+
+    @functools.cached_property
+    def _slot(self) -> np.ndarray | None:
+        """Paper row -> row of ``matrix`` (the inverse of ``ivf.order``), made on first use:
+        only "similar to" needs it, not every process start."""
+        if self.ivf is None:
+            return None
+        slot = np.empty(len(self.ivf.order), dtype=np.int64)
+        slot[self.ivf.order] = np.arange(len(slot))
+        return slot
 
     def vector(self, row: int) -> np.ndarray:
         """The vector of the paper at ``row``."""
