@@ -112,22 +112,22 @@ class PaperService:
         if query.intent == "similar":
             reference = self.paper(query.similar_to or query.text)
             return self._hits(engine.similar(reference.id, k, filters))
-        author_ids = None
+        author_keys = None
         if query.intent == "author" or filters.authors:
             keys = list(query.author_keys)
             for name in filters.authors or []:
                 keys += engine.authors.resolve(name) or [name]
-            author_ids = {pid for key in keys for pid in self.store.papers_by_author(key)}
+            author_keys = keys
         if query.topic and (query.intent in ("author", "latest", "topic")):
-            return self._topic_hits(query, filters, author_ids, k)
+            return self._topic_hits(query, filters, author_keys, k)
         if query.intent == "author":
             return self._hits(
-                (pid, 1.0) for pid in engine.newest(filters, author_ids, max(k, MAX_AUTHOR_PAPERS))
+                (pid, 1.0) for pid in engine.newest(filters, author_keys, max(k, MAX_AUTHOR_PAPERS))
             )
-        return self._hits(engine.search(query.text, k, filters, author_ids))
+        return self._hits(engine.search(query.text, k, filters, author_keys))
 
     def _topic_hits(
-        self, query: Query, filters: Filters, author_ids: set[str] | None, k: int
+        self, query: Query, filters: Filters, author_keys: list[str] | None, k: int
     ) -> list[SearchHit]:
         """Results that all mention the topic: every topic term, relaxed to the rarest ones if none do."""
         engine = self.engine
@@ -135,18 +135,18 @@ class PaperService:
         narrowed = None
         for n in range(len(terms), 0, -1):
             candidate = filters.model_copy(update={"topic": terms[:n]})
-            if engine.count(candidate, author_ids):
+            if engine.count(candidate, author_keys):
                 narrowed = candidate
                 break
         if narrowed is None:
             return []
         if not query.newest_first:
-            return self._hits(engine.search(query.topic or "", k, narrowed, author_ids))
+            return self._hits(engine.search(query.topic or "", k, narrowed, author_keys))
         if query.intent == "author":
             return self._hits(
-                (pid, 1.0) for pid in engine.newest(narrowed, author_ids, max(k, MAX_AUTHOR_PAPERS))
+                (pid, 1.0) for pid in engine.newest(narrowed, author_keys, max(k, MAX_AUTHOR_PAPERS))
             )
-        ranked = engine.newest(narrowed, author_ids, k * 20)
+        ranked = engine.newest(narrowed, author_keys, k * 20)
         return self._hits((pid, 1.0) for pid in self._prefer_phrase(ranked, query.topic or "")[:k])
 
     def _prefer_phrase(self, ranked: list[str], topic: str) -> list[str]:
@@ -237,8 +237,7 @@ class PaperService:
         keys = self.engine.authors.resolve(name)
         if not keys:
             raise NotFound(f"No author named like '{name[:60]}' in the library.")
-        ids = {pid for key in keys for pid in self.store.papers_by_author(key)}
-        newest = self.engine.newest(None, ids, MAX_AUTHOR_PAPERS)
+        newest = self.engine.newest(None, keys, MAX_AUTHOR_PAPERS)
         return self.engine.authors.display(keys[0]), self.store.get_papers(newest)
 
     def similar(self, reference: str, k: int = 5) -> list[SearchHit]:

@@ -186,6 +186,41 @@ def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None: 
     assert loaded.scores(["b"], mask).tolist()[1] == 0.0
 
 
+def test_top_equals_a_full_sort() -> None:
+    """``top`` finds the best scores without sorting them all (a sampled cut): the same as a
+    full sort, with BM25 weights, with coverage weights, under a mask, with few matches."""
+
+    rng = np.random.default_rng(3)
+    vocab = [f"w{i}" for i in range(300)]
+    zipf = 1 / np.arange(1, 301)
+    docs = [list(rng.choice(vocab, size=rng.integers(5, 60), p=zipf / zipf.sum())) for _ in range(4000)]
+    index = LexicalIndex.build(docs)
+
+    def full_sort(scores: np.ndarray, depth: int) -> dict[int, float]:
+        order = np.argsort(-scores, kind="stable")[:depth]
+        return {int(i): float(scores[i]) for i in order if scores[i] > 0}
+
+    mask = rng.random(4000) < 0.5
+    for _ in range(60):
+        query = list(rng.choice(vocab[:40], size=rng.integers(0, 3)))
+        query += list(rng.choice(vocab[40:], size=rng.integers(1, 4)))
+        weights = list(rng.random(len(query)))
+        for m in (None, mask):
+            want = full_sort(index.scores(query, m), 10)
+            got = index.top(query, 10, m)
+            assert sorted(got.values()) == pytest.approx(sorted(want.values()), rel=1e-5)
+            full = index.scores(query, m)
+            assert all(full[d] == pytest.approx(s, rel=1e-5) for d, s in got.items())
+            coverage = np.zeros(4000, dtype=np.float32)
+            for term, w in zip(query, weights, strict=True):
+                coverage[index.docs_with(term)] += w
+            if m is not None:
+                coverage[~m] = 0
+            got = index.top(query, 10, m, weights)
+            want = full_sort(coverage, 10)
+            assert sorted(got.values()) == pytest.approx(sorted(want.values()), rel=1e-5)
+
+
 def test_inverted_file_finds_what_the_exact_scan_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

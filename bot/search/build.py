@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.models import Paper
+from bot.models import Paper, author_key
 from bot.search.analysis import Analyzer
 from bot.search.engine import Columns, SearchEngine, document_text, embedding_text, title_terms
 from bot.search.fuzzy import AuthorIndex
@@ -30,7 +30,7 @@ from bot.text import key
 
 log = logging.getLogger(__name__)
 CHUNK = 2048
-FORMAT = 4  # bump when the saved layout changes
+FORMAT = 5  # bump when the saved layout changes
 
 
 def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
@@ -40,7 +40,7 @@ def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
 
 def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine:
     analyzer = Analyzer()
-    body, titles_field = LexicalBuilder(), LexicalBuilder()
+    body, titles_field, author_papers = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
     ids: list[str] = []
     titles: list[str] = []
     ordinals: list[int] = []
@@ -60,6 +60,7 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             offsets.append(len(category_ids))
             body.add_text(document_text(paper))
             titles_field.add(title_terms(paper, analyzer))
+            author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
         if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
             vectors.append(pool.submit(_embed_chunk, store, embedder, chunk))
             if len(vectors) > 2:  # at most two chunks waiting: analysis must not run ahead of
@@ -73,6 +74,9 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
         category_offsets=np.array(offsets, dtype=np.int64),
         category_ids=np.array(category_ids, dtype=np.int32),
     )
+    # The lexical builders' per-chunk arrays are freed before the vectors are gathered: at 1M
+    # papers they and the float32 vectors are the two largest things a build holds.
+    lexical, title_lexical, papers_of = body.finish(), titles_field.finish(), author_papers.finish()
     semantic = None
     if embedder is not None:
         # float16 while gathering: half the memory of a large library until the index is built.
@@ -81,10 +85,12 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             if vectors
             else np.zeros((0, embedder.dim), dtype=np.float16)
         )
+        vectors.clear()
         semantic = SemanticIndex.build(embedder, matrix)
+        del matrix
     pool.shutdown()
     return SearchEngine(
-        columns, body.finish(), titles_field.finish(), AuthorIndex(store.author_names()), semantic
+        columns, lexical, title_lexical, AuthorIndex(store.author_names()), papers_of, semantic
     )
 
 
@@ -128,6 +134,7 @@ def save_engine(engine: SearchEngine, folder: Path, meta: Mapping[str, object]) 
     (tmp / "authors.json").write_text(json.dumps(engine.authors.names, ensure_ascii=False))
     engine.lexical.save(tmp / "body")
     engine.title_lexical.save(tmp / "title")
+    engine.author_papers.save(tmp / "author_papers")
     if engine.semantic is not None:
         (tmp / "semantic").mkdir()
         engine.semantic.save(tmp / "semantic")
@@ -159,6 +166,7 @@ def load_engine(folder: Path, embedder: Embedder | None) -> SearchEngine:
         LexicalIndex.load(folder / "body"),
         LexicalIndex.load(folder / "title"),
         AuthorIndex(names),  # type: ignore[arg-type]
+        LexicalIndex.load(folder / "author_papers"),
         semantic,
         title_order=np.load(folder / "title_order.npy"),
     )

@@ -87,6 +87,7 @@ class SearchEngine:
         lexical: LexicalIndex,
         title_lexical: LexicalIndex,
         authors: AuthorIndex,
+        author_papers: LexicalIndex,
         semantic: SemanticIndex | None = None,
         title_order: np.ndarray | None = None,
     ) -> None:
@@ -97,6 +98,7 @@ class SearchEngine:
         self.lexical = lexical
         self.title_lexical = title_lexical
         self.authors = authors
+        self.author_papers = author_papers  # author key -> rows of their papers, as posting lists
         self.semantic = semantic
         # Built from the store in id order, the ids are usually sorted already: then no sort
         # at load (a second at 1M papers) and searches read one array, not two.
@@ -129,19 +131,20 @@ class SearchEngine:
         return str(self.ids[index])
 
     # -- filters -------------------------------------------------------------------------
-    def mask(self, filters: Filters | None, author_ids: set[str] | None = None) -> np.ndarray | None:
+    def mask(self, filters: Filters | None, author_keys: list[str] | None = None) -> np.ndarray | None:
         """The documents the filters admit, or None when nothing is filtered."""
         filters = filters or Filters()
-        if filters.is_empty() and author_ids is None:
+        if filters.is_empty() and author_keys is None:
             return None
         mask = date_mask(self.ordinals, filters.since, filters.until)
         if filters.has_code is not None:
             mask &= self.columns.has_code == filters.has_code
         if filters.category:
             mask &= self._category_mask(filters.category)
-        if author_ids is not None:
+        if author_keys is not None:
             chosen = np.zeros(len(self), dtype=bool)
-            chosen[self.positions(author_ids)] = True
+            for author in author_keys:
+                chosen[self.author_papers.docs_with(author)] = True
             mask &= chosen
         for term in filters.topic or []:
             has = np.zeros(len(self), dtype=bool)
@@ -179,8 +182,8 @@ class SearchEngine:
         """Each retriever's scores for its best admitted documents, for a free-text query."""
         terms = self.query_terms(text)
         out = {
-            "bm25": _top_scores(self.lexical.scores(terms, mask), DEPTH),
-            "title": _top_scores(self.title_coverage(terms, mask), DEPTH),
+            "bm25": self.lexical.top(terms, DEPTH, mask),
+            "title": self.title_coverage(terms, DEPTH, mask),
         }
         if len(terms) > TITLE_QUERY_TERMS:  # a description, not a title: titles say little
             out["title"] = {i: s * LONG_QUERY_TITLE for i, s in out["title"].items()}
@@ -200,26 +203,23 @@ class SearchEngine:
         }
         return out
 
-    def title_coverage(self, terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:
-        """How much of the query each title holds, 0-1: the idf of the query's words and word
-        pairs ("gemma 2", counted twice) found in the title field, over the idf of all of them."""
+    def title_coverage(
+        self, terms: list[str], depth: int, mask: np.ndarray | None = None
+    ) -> dict[int, float]:
+        """The ``depth`` titles holding most of the query, 0-1: the idf of the query's words and
+        word pairs ("gemma 2", counted twice) found in the title field, over the idf of all of them."""
         weights = {t: self.lexical.idf(t) for t in terms if t in self.lexical.vocab}
         for a, b in itertools.pairwise(terms):
             if a in weights and b in weights:
                 weights[f"{a}_{b}"] = weights[a] + weights[b]
         total = sum(weights.values())
-        coverage = np.zeros(len(self), dtype=np.float32)
         if total <= 0:
-            return coverage
-        for term, weight in weights.items():
-            coverage[self.title_lexical.docs_with(term)] += weight / total
-        if mask is not None:
-            coverage[~mask] = 0.0
-        return coverage
+            return {}
+        return self.title_lexical.top(list(weights), depth, mask, [w / total for w in weights.values()])
 
     def best_title_score(self, text: str) -> float:
         """How well the text matches some title (0-100): tells a typed title from a question."""
-        candidates = list(_top_scores(self.title_lexical.scores(self.query_terms(text)), 20))
+        candidates = list(self.title_lexical.top(self.query_terms(text), 20))
         scores = title_scores(text, self.titles, candidates if len(self) > FULL_SCAN else None)
         return max(scores.values(), default=0.0)
 
@@ -233,7 +233,7 @@ class SearchEngine:
         signals: dict[str, dict[int, float]] = {}
         if self.semantic is not None:
             signals["semantic"] = self.semantic.nearest(self.semantic.vector(row), DEPTH + 1)
-        signals["bm25"] = _top_scores(self.lexical.scores(self.query_terms(self.titles[row])), DEPTH + 1)
+        signals["bm25"] = self.lexical.top(self.query_terms(self.titles[row]), DEPTH + 1)
         for scores in signals.values():
             scores.pop(row, None)
         fused = fuse(signals, {"semantic": 1.0, "bm25": 1.0})
@@ -260,7 +260,7 @@ class SearchEngine:
         words = q.split()
         terms = self.query_terms(" ".join(words[:-1]))
         terms += self.lexical.completions(analyze(words[-1])[0], 5) if analyze(words[-1]) else []
-        candidates = list(_top_scores(self.title_lexical.scores(terms), 200))
+        candidates = list(self.title_lexical.top(terms, 200))
         if len(self) <= FULL_SCAN:
             candidates = list(range(len(self)))
         titles = [self.titles[i] for i in candidates]
@@ -272,18 +272,18 @@ class SearchEngine:
         return [(self.id_at(s.row), s.score) for s in scored]
 
     def search(
-        self, text: str, k: int = 10, filters: Filters | None = None, author_ids: set[str] | None = None
+        self, text: str, k: int = 10, filters: Filters | None = None, author_keys: list[str] | None = None
     ) -> list[tuple[str, float]]:
-        return self._ids(self.rank(text, k, self.mask(filters, author_ids)))
+        return self._ids(self.rank(text, k, self.mask(filters, author_keys)))
 
-    def count(self, filters: Filters | None, author_ids: set[str] | None = None) -> int:
-        mask = self.mask(filters, author_ids)
+    def count(self, filters: Filters | None, author_keys: list[str] | None = None) -> int:
+        mask = self.mask(filters, author_keys)
         return len(self) if mask is None else int(mask.sum())
 
     def newest(
-        self, filters: Filters | None, author_ids: set[str] | None = None, k: int | None = None
+        self, filters: Filters | None, author_keys: list[str] | None = None, k: int | None = None
     ) -> list[str]:
-        return [self.id_at(i) for i in self._newest_rows(self.mask(filters, author_ids), k)]
+        return [self.id_at(i) for i in self._newest_rows(self.mask(filters, author_keys), k)]
 
     def similar(self, paper_id: str, k: int = 5, filters: Filters | None = None) -> list[tuple[str, float]]:
         row = self.position(paper_id)
@@ -318,11 +318,3 @@ def cosine_scale(cosine: float) -> float:
 
 def _best(scores: dict[int, float], k: int) -> list[int]:
     return sorted(scores, key=scores.__getitem__, reverse=True)[:k]
-
-
-def _top_scores(scores: np.ndarray, depth: int) -> dict[int, float]:
-    """The ``depth`` highest positive scores, as {index: score}."""
-    rows = np.flatnonzero(scores > 0)
-    if rows.size > depth:
-        rows = rows[np.argpartition(-scores[rows], depth - 1)[:depth]]
-    return {int(i): float(scores[i]) for i in rows}

@@ -174,7 +174,7 @@ class PostgresRetriever:
         return self._size
 
     # -- filters as SQL -----------------------------------------------------------------
-    def _where(self, filters: Filters | None, author_ids: set[str] | None) -> tuple[str, dict[str, Any]]:
+    def _where(self, filters: Filters | None, author_keys: list[str] | None) -> tuple[str, dict[str, Any]]:
         f = filters or Filters()
         clauses: list[str] = ["TRUE"]
         params: dict[str, Any] = {}
@@ -190,9 +190,11 @@ class PostgresRetriever:
         if f.category:
             clauses.append("categories && %(categories)s")
             params["categories"] = [c for c in self._categories if category_matches(f.category, c, [])]
-        if author_ids is not None:
-            clauses.append("id = ANY(%(author_ids)s)")
-            params["author_ids"] = list(author_ids)
+        if author_keys is not None:
+            clauses.append(
+                "id IN (SELECT paper_id FROM paper_authors WHERE author_key = ANY(%(author_keys)s))"
+            )
+            params["author_keys"] = list(author_keys)
         if f.topic:
             clauses.append("tsv @@ to_tsquery('simple', %(topic)s)")
             params["topic"] = " & ".join(f.topic)
@@ -244,12 +246,12 @@ class PostgresRetriever:
         self,
         text: str,
         filters: Filters | None,
-        author_ids: set[str] | None,
+        author_keys: list[str] | None,
         nearest: dict[int, float] | None = None,
     ) -> dict[str, dict[str, float]]:
         """Each signal's scores; ``nearest`` (a paper's own neighbours) replaces the text's."""
         words = correct_words(self.store, query_words(text))
-        where, params = self._where(filters, author_ids)
+        where, params = self._where(filters, author_keys)
         out: dict[str, dict[str, float]] = {}
         near: list[str] = []
         if self.semantic is not None:
@@ -260,7 +262,7 @@ class PostgresRetriever:
             )
             near = [self._semantic_ids[i] for i in rows]
             scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
-            out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_ids)
+            out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_keys)
         if words:
             params["rare"], params["pairs"] = self.candidate_query(words)
             params["near"] = near  # the nearest papers by meaning are ranked by their words too
@@ -328,23 +330,23 @@ class PostgresRetriever:
         return max(self.title_matches(text).values(), default=0.0)
 
     def search(
-        self, text: str, k: int = 10, filters: Filters | None = None, author_ids: set[str] | None = None
+        self, text: str, k: int = 10, filters: Filters | None = None, author_keys: list[str] | None = None
     ) -> list[tuple[str, float]]:
         # ts_rank has no absolute scale: the title signal is scaled by its best, like BM25.
-        signals = self._signals(text, filters, author_ids)
+        signals = self._signals(text, filters, author_keys)
         if len(query_words(text)) > TITLE_QUERY_TERMS:  # a description, not a title (as in process)
             signals["title"] = {i: s * LONG_QUERY_TITLE for i, s in signals["title"].items()}
         fused = fuse(signals, PG_WEIGHTS, relative=frozenset({"bm25", "title"}))
         return [(pid, fused[pid]) for pid in top_k(fused, k)]
 
-    def count(self, filters: Filters | None, author_ids: set[str] | None = None) -> int:
-        where, params = self._where(filters, author_ids)
+    def count(self, filters: Filters | None, author_keys: list[str] | None = None) -> int:
+        where, params = self._where(filters, author_keys)
         return int(self.store._execute(f"SELECT COUNT(*) FROM papers WHERE {where}", params)[0][0])
 
     def newest(
-        self, filters: Filters | None, author_ids: set[str] | None = None, k: int | None = None
+        self, filters: Filters | None, author_keys: list[str] | None = None, k: int | None = None
     ) -> list[str]:
-        where, params = self._where(filters, author_ids)
+        where, params = self._where(filters, author_keys)
         limit = f"LIMIT {int(k)}" if k is not None else ""
         rows = self.store._execute(
             f"SELECT id FROM papers WHERE {where} ORDER BY date DESC NULLS LAST, id {limit}", params
@@ -372,12 +374,12 @@ class PostgresRetriever:
         return [(pid, fused[pid]) for pid in top_k(fused, k)]
 
     def _admit(
-        self, scores: dict[str, float], filters: Filters | None, author_ids: set[str] | None
+        self, scores: dict[str, float], filters: Filters | None, author_keys: list[str] | None
     ) -> dict[str, float]:
         """The scored papers the filters admit (one query for the lot)."""
-        if (filters is None or filters.is_empty()) and author_ids is None:
+        if (filters is None or filters.is_empty()) and author_keys is None:
             return scores
-        where, params = self._where(filters, author_ids)
+        where, params = self._where(filters, author_keys)
         params["ids"] = list(scores)
         kept = {
             row[0]

@@ -101,7 +101,10 @@ class SemanticIndex:
         if len(matrix) < cls.IVF_FROM:
             return cls(embedder, matrix)
         ivf = InvertedFile.train(matrix)
-        return cls(embedder, np.asarray(matrix[ivf.order], dtype=np.float32), ivf)
+        ordered = np.empty(matrix.shape, dtype=np.float32)
+        for start in range(0, len(matrix), 65536):  # no float16 copy of the whole matrix on the way
+            ordered[start : start + 65536] = matrix[ivf.order[start : start + 65536]]
+        return cls(embedder, ordered, ivf)
 
     @functools.cached_property
     def _slot(self) -> np.ndarray | None:
