@@ -22,6 +22,7 @@ from benchmarks import baselines, measure, workload
 from benchmarks.pg_server import create_database
 from bot.evaluation import evaluate, load_jsonl, matches_gold
 from bot.ingest.pipeline import ingest_paths
+from bot.search.engine import SearchEngine
 from bot.search.semantic import load_embedder
 from bot.service import PaperService
 from bot.store import SQLiteStore, Store, open_store
@@ -172,13 +173,19 @@ def run_baselines(
     scan = baselines.LinearTitleScan(store)
     few = 30 if quick else 60
     ours_ids = lambda q: [h.paper.id for h in service.search(q)]  # noqa: E731
-    return {
+    out = {
         "rank_bm25_build_s": round(rank_bm25.build_seconds, 2),
         "rank_bm25_search": measure.time_calls(rank_bm25.search, queries[:few], warmup=2),
         "linear_title_scan": measure.time_calls(scan.complete, titles[:few], warmup=2),
         "rank_bm25_quality": baselines.hit_rate(rank_bm25.search, questions, gold_ids),
         "ours_quality_same_harness": baselines.hit_rate(ours_ids, questions, gold_ids),
     }
+    engine = service.engine
+    if isinstance(engine, SearchEngine):  # like for like: our BM25 signal alone, same queries, top 10
+        out["ours_bm25_only"] = measure.time_calls(
+            lambda q: engine.lexical.top(engine.query_terms(q), 10), queries[:few], warmup=2
+        )
+    return out
 
 
 def main() -> None:

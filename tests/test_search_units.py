@@ -186,6 +186,32 @@ def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None: 
     assert loaded.scores(["b"], mask).tolist()[1] == 0.0
 
 
+def test_lexical_index_written_in_passes_is_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built in memory at once, in several passes, or straight into files: the same matrix."""
+    from bot.search.lexical import LexicalBuilder
+
+    rng = np.random.default_rng(5)
+    docs = [[f"w{int(i)}" for i in rng.zipf(1.5, size=rng.integers(0, 40)) if i < 500] for _ in range(300)]
+
+    def built(folder: Path | None = None) -> LexicalIndex:
+        builder = LexicalBuilder()
+        monkeypatch.setattr(builder, "CHUNK", 64)
+        for terms in docs:
+            builder.add(terms)
+        return builder.finish(folder)
+
+    whole = built()
+    monkeypatch.setattr(LexicalBuilder, "PASS_POSTINGS", 97)
+    for index in (built(), built(tmp_path / "idx")):
+        assert index.vocab == whole.vocab and index.size == whole.size == 300
+        assert np.array_equal(index.indptr, whole.indptr)
+        assert np.array_equal(index.indices, whole.indices)
+        assert np.allclose(index.data, whole.data)
+    assert isinstance(LexicalIndex.load(tmp_path / "idx").indices, np.memmap)
+
+
 def test_top_equals_a_full_sort() -> None:
     """``top`` finds the best scores without sorting them all (a sampled cut): the same as a
     full sort, with BM25 weights, with coverage weights, under a mask, with few matches."""
@@ -245,3 +271,6 @@ def test_inverted_file_finds_what_the_exact_scan_finds(
     ivf.save(tmp_path)
     loaded = SemanticIndex.load(tmp_path, embedder)  # type: ignore[arg-type]
     assert loaded.nearest(loaded.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)
+    written = SemanticIndex.build(embedder, vectors, tmp_path / "written")  # type: ignore[arg-type]
+    assert not written.matrix.flags.owndata  # a view of the file, not a copy in memory
+    assert written.nearest(written.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)

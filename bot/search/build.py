@@ -38,7 +38,11 @@ def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
         yield chunk
 
 
-def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine:
+def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | None = None) -> SearchEngine:
+    """Build the engine in one pass over the store. With ``spill`` (the folder being saved), each
+    large part is written there as soon as it is complete and mapped back from the file, so a
+    build holds one large part in memory at a time, not all of them (1M papers: the postings
+    are about 1 GB, the vectors 1 GB)."""
     analyzer = Analyzer()
     body, titles_field, author_papers = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
     ids: list[str] = []
@@ -76,7 +80,9 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
     )
     # The lexical builders' per-chunk arrays are freed before the vectors are gathered: at 1M
     # papers they and the float32 vectors are the two largest things a build holds.
-    lexical, title_lexical, papers_of = body.finish(), titles_field.finish(), author_papers.finish()
+    lexical = body.finish(spill / "body" if spill else None)
+    title_lexical = titles_field.finish(spill / "title" if spill else None)
+    papers_of = author_papers.finish(spill / "author_papers" if spill else None)
     semantic = None
     if embedder is not None:
         # float16 while gathering: half the memory of a large library until the index is built.
@@ -86,7 +92,7 @@ def build_engine(store: Store, embedder: Embedder | None = None) -> SearchEngine
             else np.zeros((0, embedder.dim), dtype=np.float16)
         )
         vectors.clear()
-        semantic = SemanticIndex.build(embedder, matrix)
+        semantic = SemanticIndex.build(embedder, matrix, spill / "semantic" if spill else None)
         del matrix
     pool.shutdown()
     return SearchEngine(
@@ -118,10 +124,18 @@ def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.nda
 
 
 # -- on disk ------------------------------------------------------------------------------
-def save_engine(engine: SearchEngine, folder: Path, meta: Mapping[str, object]) -> None:
-    """Write the engine to ``folder`` atomically (a temp folder renamed into place)."""
+def new_index_folder(folder: Path) -> Path:
+    """A temp folder beside ``folder`` to build into; ``save_engine`` renames it into place."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
+    return Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
+
+
+def save_engine(
+    engine: SearchEngine, folder: Path, meta: Mapping[str, object], tmp: Path | None = None
+) -> None:
+    """Write the engine to ``folder`` atomically (a temp folder renamed into place). Parts a
+    build already spilled into ``tmp`` are kept as they are."""
+    tmp = tmp or new_index_folder(folder)
     c = engine.columns
     np.save(tmp / "ids.npy", c.ids)
     np.save(tmp / "ordinals.npy", c.ordinals)
@@ -132,10 +146,14 @@ def save_engine(engine: SearchEngine, folder: Path, meta: Mapping[str, object]) 
     (tmp / "titles.txt").write_text("\n".join(c.titles), encoding="utf-8")
     (tmp / "category_names.json").write_text(json.dumps(c.category_names))
     (tmp / "authors.json").write_text(json.dumps(engine.authors.names, ensure_ascii=False))
-    engine.lexical.save(tmp / "body")
-    engine.title_lexical.save(tmp / "title")
-    engine.author_papers.save(tmp / "author_papers")
-    if engine.semantic is not None:
+    for name, index in [
+        ("body", engine.lexical),
+        ("title", engine.title_lexical),
+        ("author_papers", engine.author_papers),
+    ]:
+        if not (tmp / name).exists():
+            index.save(tmp / name)
+    if engine.semantic is not None and not (tmp / "semantic").exists():
         (tmp / "semantic").mkdir()
         engine.semantic.save(tmp / "semantic")
     (tmp / "meta.json").write_text(json.dumps({**meta, "format": FORMAT}))
@@ -188,10 +206,21 @@ def load_or_build(store: Store, embedder: Embedder | None, folder: Path | None) 
             return load_engine(folder, embedder)
         except (OSError, ValueError, KeyError):
             log.warning("search index at %s is unreadable: rebuilding it", folder)
-    engine = build_engine(store, embedder)
-    if folder is not None:
-        try:
-            save_engine(engine, folder, meta)
-        except OSError:
-            log.warning("could not save the search index to %s", folder, exc_info=True)
+    if folder is None:
+        return build_engine(store, embedder)
+    try:
+        tmp = new_index_folder(folder)
+    except OSError:
+        log.warning("could not save the search index beside %s", folder, exc_info=True)
+        return build_engine(store, embedder)
+    try:
+        engine = build_engine(store, embedder, spill=tmp)
+        save_engine(engine, folder, meta, tmp)
+    except OSError:
+        log.warning("could not save the search index to %s", folder, exc_info=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # the engine maps files there: POSIX keeps them
+        return build_engine(store, embedder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return engine

@@ -96,6 +96,7 @@ class SearchEngine:
         self.titles = columns.titles
         self.ordinals = columns.ordinals
         self.lexical = lexical
+        lexical.prepare_corrections()
         self.title_lexical = title_lexical
         self.authors = authors
         self.author_papers = author_papers  # author key -> rows of their papers, as posting lists

@@ -10,6 +10,7 @@ memory-mapped. Scoring a query is a scatter-add of its terms' posting lists.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import math
@@ -20,6 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.search.analysis import analyze_token, raw_tokens
+from bot.search.npy import npy_writer
 
 K1, B = 1.2, 0.75
 # Query terms this short are not corrected: too many near neighbours to guess right.
@@ -35,6 +37,7 @@ class LexicalBuilder:
     """
 
     CHUNK = 4096
+    PASS_POSTINGS = 16_000_000
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
@@ -71,11 +74,16 @@ class LexicalBuilder:
         keys = np.repeat(np.arange(len(docs), dtype=np.int64), lengths) * width + flat
         unique, counts = np.unique(keys, return_counts=True)  # sorted by document, then term
         self._terms.append((unique % width).astype(np.int32))
-        self._counts.append(np.minimum(counts, 65535).astype(np.uint16))
+        self._counts.append(np.minimum(counts, 255).astype(np.uint8))  # BM25 saturates long before
         self._postings_per_doc.append(np.bincount(unique // width, minlength=len(docs)).astype(np.int32))
         self._lengths.append(lengths.astype(np.int32))
 
-    def finish(self) -> LexicalIndex:
+    def finish(self, folder: Path | None = None) -> LexicalIndex:
+        """The index; with ``folder``, written there as it is made and loaded memory-mapped.
+
+        Postings are placed a range of terms at a time (``PASS_POSTINGS`` per pass), so with a
+        folder the index is never in memory at all, only the chunks it is made from.
+        """
         self._flush()
         n = sum(len(x) for x in self._lengths)
         v = len(self.vocab)
@@ -85,33 +93,73 @@ class LexicalBuilder:
             df += np.bincount(chunk, minlength=v)
         indptr = np.zeros(v + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        indices = np.empty(int(indptr[-1]), dtype=np.int32)
-        data = np.empty(int(indptr[-1]), dtype=np.float32)
-        cursor = indptr[:-1].copy()
-        avgdl = float(lengths.mean()) if n else 1.0
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        first_doc = 0
-        for terms, counts, per_doc in self._take_chunks():
-            docs = np.repeat(np.arange(first_doc, first_doc + len(per_doc), dtype=np.int32), per_doc)
-            first_doc += len(per_doc)
-            # Counting sort: postings go to their term's slot, in document order.
-            order = np.argsort(terms, kind="stable")
-            sorted_terms = terms[order]
-            starts = np.searchsorted(sorted_terms, sorted_terms, side="left")
-            slots = cursor[sorted_terms] + (np.arange(len(sorted_terms)) - starts)
-            tf = counts[order].astype(np.float32)
-            dl = lengths[docs[order]].astype(np.float32)
-            indices[slots] = docs[order]
-            data[slots] = idf[sorted_terms] * tf / (tf + K1 * (1 - B + B * dl / avgdl))  # as Lucene
-            cursor += np.bincount(terms, minlength=v)
-        return LexicalIndex(self.vocab, indptr, indices, data, n)
+        weigh = _BM25(idf, lengths.astype(np.float32), float(lengths.mean()) if n else 1.0)
+        total = int(indptr[-1])
+        if folder is None:
+            indices, data = np.empty(total, dtype=np.int32), np.empty(total, dtype=np.float32)
+            for first, docs, weights in self._passes(indptr, weigh):
+                indices[first : first + len(docs)], data[first : first + len(docs)] = docs, weights
+            self._clear()
+            return LexicalIndex(self.vocab, indptr, indices, data, n)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (
+            npy_writer(folder / "indices.npy", np.int32, (total,)) as fi,
+            npy_writer(folder / "data.npy", np.float32, (total,)) as fd,
+        ):
+            for _, docs, weights in self._passes(indptr, weigh):  # in term order: the files in order
+                docs.tofile(fi)
+                weights.tofile(fd)
+        self._clear()
+        np.save(folder / "indptr.npy", indptr)
+        _save_vocab(folder, self.vocab, n)
+        return LexicalIndex.load(folder)
 
-    def _take_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """The chunks, oldest first, each let go once taken: postings are never held twice."""
-        for chunks in (self._terms, self._counts, self._postings_per_doc):
-            chunks.reverse()
-        while self._terms:
-            yield self._terms.pop(), self._counts.pop(), self._postings_per_doc.pop()
+    def _passes(self, indptr: np.ndarray, weigh: _BM25) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first slot, documents, weights) of the postings of one range of terms after another."""
+        total = int(indptr[-1])
+        starts = np.searchsorted(indptr, np.arange(0, total, self.PASS_POSTINGS), side="right") - 1
+        bounds = [*np.unique(starts).tolist(), len(indptr) - 1] if total else []
+        for lo, hi in itertools.pairwise(bounds):
+            base, size = int(indptr[lo]), int(indptr[hi] - indptr[lo])
+            docs, weights = np.empty(size, dtype=np.int32), np.empty(size, dtype=np.float32)
+            cursor = indptr[lo:hi] - base
+            first_doc = 0
+            for terms, counts, per_doc in zip(self._terms, self._counts, self._postings_per_doc, strict=True):
+                chunk_docs = np.repeat(
+                    np.arange(first_doc, first_doc + len(per_doc), dtype=np.int32), per_doc
+                )
+                first_doc += len(per_doc)
+                inside = (terms >= lo) & (terms < hi)
+                t, d, c = terms[inside] - lo, chunk_docs[inside], counts[inside]
+                # Counting sort: postings go to their term's slot, in document order.
+                order = np.argsort(t, kind="stable")
+                t, d, c = t[order], d[order], c[order]
+                slots = cursor[t] + (np.arange(len(t)) - np.searchsorted(t, t, side="left"))
+                docs[slots] = d
+                weights[slots] = weigh(t + lo, d, c)
+                cursor += np.bincount(t, minlength=hi - lo)
+            yield base, docs, weights
+
+    def _clear(self) -> None:
+        self._terms, self._counts, self._postings_per_doc, self._lengths = [], [], [], []
+        self._memo = {}
+
+
+class _BM25:
+    """A posting's weight: idf x saturated, length-normalised term frequency (as Lucene)."""
+
+    def __init__(self, idf: np.ndarray, lengths: np.ndarray, avgdl: float) -> None:
+        self.idf, self.lengths, self.avgdl = idf, lengths, avgdl
+
+    def __call__(self, terms: np.ndarray, docs: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        tf = counts.astype(np.float32)
+        return self.idf[terms] * tf / (tf + K1 * (1 - B + B * self.lengths[docs] / self.avgdl))
+
+
+def _save_vocab(folder: Path, vocab: dict[str, int], size: int) -> None:
+    by_id = sorted(vocab, key=vocab.__getitem__)
+    (folder / "vocab.json").write_text(json.dumps({"size": size, "terms": by_id}))
 
 
 class LexicalIndex:
@@ -122,16 +170,28 @@ class LexicalIndex:
         indices: np.ndarray,
         data: np.ndarray,
         size: int,
-        sorted_vocab: list[str] | None = None,
     ) -> None:
         self.vocab = vocab
         self.indptr, self.indices, self.data = indptr, indices, data
         self.size = size
-        self._sorted_vocab = sorted_vocab if sorted_vocab is not None else sorted(vocab)
-        # Vocabulary by first letter and length: typo candidates without scanning it all.
-        self._buckets: dict[tuple[str, int], list[str]] = {}
+
+    # Spelling correction and completion need the vocabulary sorted and bucketed: made when
+    # asked, so indexes that never correct (titles, authors: 2M terms at 1M papers) never pay.
+    def prepare_corrections(self) -> None:
+        """Sort and bucket the vocabulary now, not on the first misspelt query."""
+        self._buckets  # noqa: B018
+
+    @functools.cached_property
+    def _sorted_vocab(self) -> list[str]:
+        return sorted(self.vocab)
+
+    @functools.cached_property
+    def _buckets(self) -> dict[tuple[str, int], list[str]]:
+        """Vocabulary by first letter and length: typo candidates without scanning it all."""
+        buckets: dict[tuple[str, int], list[str]] = {}
         for term in self._sorted_vocab:
-            self._buckets.setdefault((term[0], len(term)), []).append(term)
+            buckets.setdefault((term[0], len(term)), []).append(term)
+        return buckets
 
     @classmethod
     def build(cls, corpus_terms: Iterable[Sequence[str]]) -> LexicalIndex:
@@ -145,8 +205,7 @@ class LexicalIndex:
         np.save(folder / "indptr.npy", self.indptr)
         np.save(folder / "indices.npy", self.indices)
         np.save(folder / "data.npy", self.data)
-        by_id = sorted(self.vocab, key=self.vocab.__getitem__)
-        (folder / "vocab.json").write_text(json.dumps({"size": self.size, "terms": by_id}))
+        _save_vocab(folder, self.vocab, self.size)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.search.npy import npy_writer
+
 log = logging.getLogger(__name__)
 
 
@@ -97,14 +99,26 @@ class SemanticIndex:
         self.ivf = ivf
 
     @classmethod
-    def build(cls, embedder: Embedder, matrix: np.ndarray) -> SemanticIndex:
-        if len(matrix) < cls.IVF_FROM:
-            return cls(embedder, matrix)
-        ivf = InvertedFile.train(matrix)
-        ordered = np.empty(matrix.shape, dtype=np.float32)
-        for start in range(0, len(matrix), 65536):  # no float16 copy of the whole matrix on the way
-            ordered[start : start + 65536] = matrix[ivf.order[start : start + 65536]]
-        return cls(embedder, ordered, ivf)
+    def build(cls, embedder: Embedder, matrix: np.ndarray, folder: Path | None = None) -> SemanticIndex:
+        """The index of ``matrix`` (float16 rows, one per paper). With ``folder``, it is written
+        there as it is made and loaded back memory-mapped: the float32 copy (1 GB at 1M papers)
+        is never in memory whole."""
+        ivf = InvertedFile.train(matrix) if len(matrix) >= cls.IVF_FROM else None
+        order = ivf.order if ivf is not None else np.arange(len(matrix))
+        pieces = (
+            np.asarray(matrix[order[start : start + 65536]], dtype=np.float32)
+            for start in range(0, len(matrix), 65536)
+        )
+        if folder is None:
+            ordered = np.concatenate(list(pieces)) if len(matrix) else np.asarray(matrix, dtype=np.float32)
+            return cls(embedder, ordered, ivf)
+        folder.mkdir(parents=True, exist_ok=True)
+        with npy_writer(folder / "vectors.npy", np.float32, matrix.shape) as f:
+            for piece in pieces:
+                piece.tofile(f)
+        if ivf is not None:
+            ivf.save(folder)
+        return cls.load(folder, embedder)
 
     @functools.cached_property
     def _slot(self) -> np.ndarray | None:
