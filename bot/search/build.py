@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -51,7 +52,8 @@ def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | N
     has_code: list[bool] = []
     names: dict[str, int] = {}
     offsets, category_ids = [0], []
-    vectors: list[Future[np.ndarray]] = []
+    waiting: deque[Future[np.ndarray]] = deque()
+    vectors = _Vectors(embedder.dim if embedder else 0, spill)
     pool = ThreadPoolExecutor(1)
     for chunk in _chunks(store.iter_papers(), CHUNK):
         for paper in chunk:
@@ -66,9 +68,9 @@ def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | N
             titles_field.add(title_terms(paper, analyzer))
             author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
         if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
-            vectors.append(pool.submit(_embed_chunk, store, embedder, chunk))
-            if len(vectors) > 2:  # at most two chunks waiting: analysis must not run ahead of
-                vectors[-3].result()  # the embedder and hold the whole corpus in memory
+            waiting.append(pool.submit(_embed_chunk, store, embedder, chunk))
+            if len(waiting) > 2:  # at most two chunks waiting: analysis must not run ahead of
+                vectors.add(waiting.popleft().result())  # the embedder and hold the corpus
     columns = Columns(
         ids=np.array(ids, dtype=str),
         titles=titles,
@@ -78,26 +80,52 @@ def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | N
         category_offsets=np.array(offsets, dtype=np.int64),
         category_ids=np.array(category_ids, dtype=np.int32),
     )
-    # The lexical builders' per-chunk arrays are freed before the vectors are gathered: at 1M
-    # papers they and the float32 vectors are the two largest things a build holds.
     lexical = body.finish(spill / "body" if spill else None)
     title_lexical = titles_field.finish(spill / "title" if spill else None)
     papers_of = author_papers.finish(spill / "author_papers" if spill else None)
     semantic = None
     if embedder is not None:
-        # float16 while gathering: half the memory of a large library until the index is built.
-        matrix = (
-            np.concatenate([v.result() for v in vectors])
-            if vectors
-            else np.zeros((0, embedder.dim), dtype=np.float16)
-        )
-        vectors.clear()
-        semantic = SemanticIndex.build(embedder, matrix, spill / "semantic" if spill else None)
-        del matrix
+        while waiting:
+            vectors.add(waiting.popleft().result())
+        semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
+        vectors.discard()
     pool.shutdown()
     return SearchEngine(
         columns, lexical, title_lexical, AuthorIndex(store.author_names()), papers_of, semantic
     )
+
+
+class _Vectors:
+    """The papers' float16 vectors, chunk by chunk: kept in memory, or with ``spill`` appended
+    to a file there and mapped back, so a large library's vectors (512 MB at 1M papers) are not
+    held while the lexical indexes are made."""
+
+    def __init__(self, dim: int, spill: Path | None) -> None:
+        self.dim, self.rows = dim, 0
+        self._path = spill / "vectors.float16" if spill else None
+        self._file = self._path.open("wb") if self._path else None
+        self._chunks: list[np.ndarray] = []
+
+    def add(self, chunk: np.ndarray) -> None:
+        self.rows += len(chunk)
+        if self._file is not None:
+            chunk.tofile(self._file)
+        else:
+            self._chunks.append(chunk)
+
+    def matrix(self) -> np.ndarray:
+        if self._file is not None and self._path is not None:
+            self._file.close()
+            if self.rows:
+                return np.memmap(self._path, dtype=np.float16, mode="r", shape=(self.rows, self.dim))
+        if not self._chunks:
+            return np.zeros((0, self.dim), dtype=np.float16)
+        return np.concatenate(self._chunks)
+
+    def discard(self) -> None:
+        self._chunks = []
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
 
 
 def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.ndarray:

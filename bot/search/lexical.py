@@ -113,7 +113,8 @@ class LexicalBuilder:
         self._clear()
         np.save(folder / "indptr.npy", indptr)
         _save_vocab(folder, self.vocab, n)
-        return LexicalIndex.load(folder)
+        indices, data = (np.load(folder / name, mmap_mode="r") for name in ("indices.npy", "data.npy"))
+        return LexicalIndex(self.vocab, indptr, indices, data, n)  # the vocabulary once, not twice
 
     def _passes(self, indptr: np.ndarray, weigh: _BM25) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """(first slot, documents, weights) of the postings of one range of terms after another."""
