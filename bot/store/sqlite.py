@@ -55,6 +55,9 @@ class SQLiteStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # 64 MiB of page cache (default 2 MiB): an ingest inserts into indexes of millions of rows
+        # and re-read their pages (100k papers: 31 -> 26 s to parse and store).
+        conn.execute("PRAGMA cache_size=-65536")
         return conn
 
     def close(self) -> None:
