@@ -265,6 +265,9 @@ def test_inverted_file_finds_what_the_exact_scan_finds(
     for row in (0, 17, 2999):
         assert np.allclose(ivf.vector(row), exact.vector(row))
         assert max(ivf.nearest(ivf.vector(row), 5).items(), key=lambda kv: kv[1])[0] == row
+    query = exact.vector(5).astype(np.float32)
+    wanted = {r: float(exact.vector(r).astype(np.float32) @ query) for r in (3, 17, 2999)}
+    assert ivf.similarities(query, [3, 17, 2999]) == pytest.approx(wanted, rel=1e-3)
     mask = np.zeros(3000, dtype=bool)
     mask[::2] = True
     assert all(r % 2 == 0 for r in ivf.nearest(ivf.vector(4), 50, mask))

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -103,21 +104,23 @@ class _Vectors:
     def __init__(self, dim: int, spill: Path | None) -> None:
         self.dim, self.rows = dim, 0
         self._path = spill / "vectors.float16" if spill else None
-        self._file = self._path.open("wb") if self._path else None
+        self._file: BinaryIO | None = None
         self._chunks: list[np.ndarray] = []
 
     def add(self, chunk: np.ndarray) -> None:
         self.rows += len(chunk)
-        if self._file is not None:
-            chunk.tofile(self._file)
-        else:
+        if self._path is None:
             self._chunks.append(chunk)
+            return
+        if self._file is None:
+            self._file = self._path.open("wb")
+        chunk.tofile(self._file)
 
     def matrix(self) -> np.ndarray:
-        if self._file is not None and self._path is not None:
+        if self._file is not None:
             self._file.close()
             if self.rows:
-                return np.memmap(self._path, dtype=np.float16, mode="r", shape=(self.rows, self.dim))
+                return np.memmap(self._file.name, dtype=np.float16, mode="r", shape=(self.rows, self.dim))
         if not self._chunks:
             return np.zeros((0, self.dim), dtype=np.float16)
         return np.concatenate(self._chunks)

@@ -156,6 +156,14 @@ class SemanticIndex:
         top = np.argpartition(-sims, depth - 1)[:depth]
         return {int(rows[i]): float(sims[i]) for i in top if sims[i] > 0}
 
+    def similarities(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
+        """Exact cosine of the papers at ``rows`` to ``vector`` (candidates found by other means)."""
+        if not rows:
+            return {}
+        at = np.asarray(rows) if self._slot is None else self._slot[rows]
+        sims = np.asarray(self.matrix[at]) @ vector.astype(np.float32)
+        return {row: float(s) for row, s in zip(rows, sims, strict=True)}
+
     def save(self, folder: Path) -> None:
         np.save(folder / "vectors.npy", self.matrix)
         if self.ivf is not None:
