@@ -12,6 +12,7 @@ import logging
 import time
 from pathlib import Path
 
+from benchmarks import measure
 from bot.search.semantic import load_embedder
 from bot.service import PaperService
 from bot.store import open_store
@@ -34,7 +35,8 @@ def main() -> None:
         t = time.perf_counter()
         service.search(query)
         samples.append((time.perf_counter() - t) * 1000)
-    print(json.dumps({"ready_s": round(ready, 3), "samples_ms": samples}))
+    memory = {"peak_rss_mb": measure.peak_rss_mb(), "private_rss_mb": measure.private_rss_mb()}
+    print(json.dumps({"ready_s": round(ready, 3), "samples_ms": samples, **memory}))
 
 
 if __name__ == "__main__":

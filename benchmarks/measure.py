@@ -53,6 +53,15 @@ def time_concurrent(
     return {**percentiles(samples), "per_second": round(len(inputs) / wall, 1), "workers": workers}
 
 
+def private_rss_mb() -> float:
+    """The process's resident memory now, without mapped files (RssAnon): memory it owns, not
+    index pages the OS caches and can drop."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def peak_rss_mb() -> float:
     """The process's peak resident memory (VmHWM), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
