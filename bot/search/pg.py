@@ -254,12 +254,12 @@ class PostgresRetriever:
         where, params = self._where(filters, author_keys)
         out: dict[str, dict[str, float]] = {}
         near: list[str] = []
+        vector = None
         if self.semantic is not None:
-            rows = (
-                nearest
-                if nearest is not None
-                else self.semantic.nearest(self.semantic.embedder.embed([text])[0], DEPTH)
-            )
+            rows = nearest
+            if rows is None:
+                vector = self.semantic.embedder.embed([text])[0]
+                rows = self.semantic.nearest(vector, DEPTH)
             near = [self._semantic_ids[i] for i in rows]
             scaled = {self._semantic_ids[i]: cosine_scale(s) for i, s in rows.items()}
             out["semantic"] = self._admit({i: s for i, s in scaled.items() if s > 0}, filters, author_keys)
@@ -288,6 +288,17 @@ class PostgresRetriever:
                     f"2 * ts_rank(tsv, to_tsquery('simple', %(p{n})s)) * (%(i{n})s + %(i{n + 1})s) / 2"
                 )
             out["title"] = self._ranked("title_tsv", " + ".join(title), where, params)
+        if self.semantic is not None and vector is not None:
+            # As in process: the inverted file misses about half of a short query's nearest papers,
+            # so the papers the words found (the filters admitted them) get their exact cosine too.
+            found = [
+                self._semantic_rows[i]
+                for i in dict.fromkeys([*out.get("bm25", {}), *out.get("title", {})])
+                if i in self._semantic_rows and i not in out["semantic"]
+            ]
+            for row, cosine in self.semantic.similarities(vector, found).items():
+                if cosine_scale(cosine) > 0:
+                    out["semantic"][self._semantic_ids[row]] = cosine_scale(cosine)
         out["fuzzy"] = {
             i: (s - FUZZY_STRONG) / (100 - FUZZY_STRONG)
             for i, s in self._title_candidates(text, where, params, out).items()
