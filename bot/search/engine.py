@@ -117,16 +117,11 @@ class SearchEngine:
 
     # -- positions -----------------------------------------------------------------------
     def position(self, paper_id: str) -> int | None:
-        found = self.positions([paper_id])
-        return found[0] if found else None
-
-    def positions(self, paper_ids: Iterable[str]) -> list[int]:
-        wanted = np.array(list(paper_ids), dtype=str)
-        if not len(wanted) or not len(self.ids):
-            return []
-        at = np.minimum(np.searchsorted(self.ids, wanted, sorter=self._id_order), len(self.ids) - 1)
-        rows = at if self._id_order is None else self._id_order[at]
-        return [int(r) for r in rows[self.ids[rows] == wanted]]
+        if not len(self.ids):
+            return None
+        at = min(int(np.searchsorted(self.ids, paper_id, sorter=self._id_order)), len(self.ids) - 1)
+        row = at if self._id_order is None else int(self._id_order[at])
+        return row if self.ids[row] == paper_id else None
 
     def id_at(self, index: int) -> str:
         return str(self.ids[index])

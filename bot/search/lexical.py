@@ -217,14 +217,19 @@ class LexicalIndex:
         vocab = {term: i for i, term in enumerate(meta["terms"])}
         return cls(vocab, indptr, indices, data, meta["size"])
 
-    def scores(self, terms: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every document for the query terms (repeated terms count again)."""
+    def scores(
+        self, terms: Sequence[str], mask: np.ndarray | None = None, weights: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """BM25 score of every document for the query terms (repeated terms count again). With
+        ``weights``, term i adds ``weights[i]`` to each document that has it instead of its BM25
+        weight (a coverage score)."""
         scores = np.zeros(self.size, dtype=np.float32)
-        for term in terms:
+        for i, term in enumerate(terms):
             tid = self.vocab.get(term)
             if tid is not None:
                 start, end = self.indptr[tid], self.indptr[tid + 1]
-                scores[self.indices[start:end]] += self.data[start:end]
+                weight = self.data[start:end] if weights is None else np.float32(weights[i])
+                scores[self.indices[start:end]] += weight
         if mask is not None:
             scores[~mask] = 0.0
         return scores
@@ -236,20 +241,12 @@ class LexicalIndex:
         mask: np.ndarray | None = None,
         weights: Sequence[float] | None = None,
     ) -> dict[int, float]:
-        """The ``depth`` best scores, as {document: score}. With ``weights``, term i adds
-        ``weights[i]`` to each document that has it instead of its BM25 weight (a coverage score).
+        """The ``depth`` best of ``scores(terms, mask, weights)``, as {document: score}.
 
         (MaxScore, skipping the common words' postings once the top is out of their reach, was
         tried at 1M papers: deciding when to skip cost more than the adding it saved.)
         """
-        if weights is None:
-            return top_scores(self.scores(terms, mask), depth)
-        scores = np.zeros(self.size, dtype=np.float32)
-        for term, weight in zip(terms, weights, strict=True):
-            scores[self.docs_with(term)] += np.float32(weight)
-        if mask is not None:
-            scores[~mask] = 0.0
-        return top_scores(scores, depth)
+        return top_scores(self.scores(terms, mask, weights), depth)
 
     def docs_with(self, term: str) -> np.ndarray:
         """Indexes of the documents that contain ``term``."""
@@ -293,14 +290,6 @@ def top_scores(scores: np.ndarray, depth: int) -> dict[int, float]:
     if rows.size > depth:
         rows = rows[np.argpartition(-scores[rows], depth - 1)[:depth]]
     return {int(i): float(scores[i]) for i in rows}
-
-
-def kth_largest(scores: np.ndarray, k: int) -> float:
-    """The ``k``-th largest value of a non-negative array, 0.0 if fewer than ``k`` are positive."""
-    rows = _top_candidates(scores, k)
-    if rows.size < k:
-        return 0.0
-    return float(np.partition(scores[rows], rows.size - k)[rows.size - k])
 
 
 def _top_candidates(scores: np.ndarray, k: int, stride: int = 64) -> np.ndarray:
