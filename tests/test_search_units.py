@@ -164,7 +164,7 @@ def test_lexical_corrects_typos_and_completes() -> None:
     assert index.correct("zzzzqqq") == ["zzzzqqq"]
 
 
-def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bm25_scores_match_the_formula_and_survive_writing_and_loading(tmp_path) -> None:  # type: ignore[no-untyped-def]
     docs = [["a", "b", "a"], ["b", "c"], ["c", "c", "c", "d"], []]
     index = LexicalIndex.build(docs)
     n, avgdl = 4, sum(map(len, docs)) / 4
@@ -179,7 +179,12 @@ def test_bm25_scores_match_the_formula_and_survive_save_load(tmp_path) -> None: 
         want = [sum(expected(t, d) for t in query) for d in docs]
         assert index.scores(query).tolist() == pytest.approx(want, rel=1e-5)
     assert index.docs_with("c").tolist() == [1, 2] and index.doc_freq("b") == 2
-    index.save(tmp_path / "idx")
+    from bot.search.lexical import LexicalBuilder
+
+    builder = LexicalBuilder()
+    for terms in docs:
+        builder.add(terms)
+    builder.finish(tmp_path / "idx")  # written to files, as a saved index is
     loaded = LexicalIndex.load(tmp_path / "idx")
     assert loaded.scores(["b", "c"]).tolist() == pytest.approx(index.scores(["b", "c"]).tolist())
     mask = np.array([True, False, True, True])
@@ -271,9 +276,8 @@ def test_inverted_file_finds_what_the_exact_scan_finds(
     mask = np.zeros(3000, dtype=bool)
     mask[::2] = True
     assert all(r % 2 == 0 for r in ivf.nearest(ivf.vector(4), 50, mask))
-    ivf.save(tmp_path)
-    loaded = SemanticIndex.load(tmp_path, embedder)  # type: ignore[arg-type]
-    assert loaded.nearest(loaded.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)
     written = SemanticIndex.build(embedder, vectors, tmp_path / "written")  # type: ignore[arg-type]
+    loaded = SemanticIndex.load(tmp_path / "written", embedder)  # type: ignore[arg-type]
+    assert loaded.nearest(loaded.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)
     assert not written.matrix.flags.owndata  # a view of the file, not a copy in memory
     assert written.nearest(written.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)

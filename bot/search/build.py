@@ -161,12 +161,9 @@ def new_index_folder(folder: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
 
 
-def save_engine(
-    engine: SearchEngine, folder: Path, meta: Mapping[str, object], tmp: Path | None = None
-) -> None:
-    """Write the engine to ``folder`` atomically (a temp folder renamed into place). Parts a
-    build already spilled into ``tmp`` are kept as they are."""
-    tmp = tmp or new_index_folder(folder)
+def save_engine(engine: SearchEngine, folder: Path, meta: Mapping[str, object], tmp: Path) -> None:
+    """Complete ``tmp``, where ``build_engine`` wrote the large parts (indexes, vectors), with
+    the per-document columns and the meta, and rename it to ``folder`` (atomically)."""
     c = engine.columns
     np.save(tmp / "ids.npy", c.ids)
     np.save(tmp / "ordinals.npy", c.ordinals)
@@ -177,16 +174,6 @@ def save_engine(
     (tmp / "titles.txt").write_text("\n".join(c.titles), encoding="utf-8")
     (tmp / "category_names.json").write_text(json.dumps(c.category_names))
     (tmp / "authors.json").write_text(json.dumps(engine.authors.names, ensure_ascii=False))
-    for name, index in [
-        ("body", engine.lexical),
-        ("title", engine.title_lexical),
-        ("author_papers", engine.author_papers),
-    ]:
-        if not (tmp / name).exists():
-            index.save(tmp / name)
-    if engine.semantic is not None and not (tmp / "semantic").exists():
-        (tmp / "semantic").mkdir()
-        engine.semantic.save(tmp / "semantic")
     (tmp / "meta.json").write_text(json.dumps({**meta, "format": FORMAT}))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():

@@ -112,7 +112,8 @@ class LexicalBuilder:
                 weights.tofile(fd)
         self._clear()
         np.save(folder / "indptr.npy", indptr)
-        _save_vocab(folder, self.vocab, n)
+        by_id = sorted(self.vocab, key=self.vocab.__getitem__)
+        (folder / "vocab.json").write_text(json.dumps({"size": n, "terms": by_id}))
         indices, data = (np.load(folder / name, mmap_mode="r") for name in ("indices.npy", "data.npy"))
         return LexicalIndex(self.vocab, indptr, indices, data, n)  # the vocabulary once, not twice
 
@@ -158,11 +159,6 @@ class _BM25:
         return self.idf[terms] * tf / (tf + K1 * (1 - B + B * self.lengths[docs] / self.avgdl))
 
 
-def _save_vocab(folder: Path, vocab: dict[str, int], size: int) -> None:
-    by_id = sorted(vocab, key=vocab.__getitem__)
-    (folder / "vocab.json").write_text(json.dumps({"size": size, "terms": by_id}))
-
-
 class LexicalIndex:
     def __init__(
         self,
@@ -200,13 +196,6 @@ class LexicalIndex:
         for terms in corpus_terms:
             builder.add(terms)
         return builder.finish()
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "indptr.npy", self.indptr)
-        np.save(folder / "indices.npy", self.indices)
-        np.save(folder / "data.npy", self.data)
-        _save_vocab(folder, self.vocab, self.size)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

@@ -164,11 +164,6 @@ class SemanticIndex:
         sims = np.asarray(self.matrix[at]) @ vector.astype(np.float32)
         return {row: float(s) for row, s in zip(rows, sims, strict=True)}
 
-    def save(self, folder: Path) -> None:
-        np.save(folder / "vectors.npy", self.matrix)
-        if self.ivf is not None:
-            self.ivf.save(folder)
-
     @classmethod
     def load(cls, folder: Path, embedder: Embedder) -> SemanticIndex:
         matrix = np.load(folder / "vectors.npy", mmap_mode="r")
