@@ -275,12 +275,6 @@ class PostgresStore:
         return int(self._execute("SELECT COUNT(*) FROM papers")[0][0])
 
     # -- authors -----------------------------------------------------------------------
-    def papers_by_author(self, folded_name: str) -> list[str]:
-        rows = self._execute(
-            "SELECT DISTINCT paper_id FROM paper_authors WHERE author_key = %s", (folded_name,)
-        )
-        return [row[0] for row in rows]
-
     def author_names(self) -> dict[str, tuple[str, int]]:
         rows = self._execute("SELECT author_key, name, papers FROM author_keys WHERE papers > 0")
         return {folded: (name, int(count)) for folded, name, count in rows}

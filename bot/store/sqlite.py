@@ -207,13 +207,6 @@ class SQLiteStore:
         return int(self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
 
     # -- authors -----------------------------------------------------------------------
-    def papers_by_author(self, folded_name: str) -> list[str]:
-        """Ids of the papers of the author with this folded key."""
-        rows = self.db.execute(
-            "SELECT DISTINCT paper_id FROM paper_authors WHERE author_key = ?", (folded_name,)
-        )
-        return [row[0] for row in rows]
-
     def author_names(self) -> dict[str, tuple[str, int]]:
         """Folded key -> (display spelling, number of papers). Accented spellings win."""
         result: dict[str, tuple[str, int]] = {}
