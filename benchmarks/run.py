@@ -46,8 +46,15 @@ def machine() -> str:
 
 
 def run_sizes(
-    sizes: list[int], work: Path, quick: bool, arxiv: Path | None, pg: str | None = None, keep: bool = False
+    sizes: list[int],
+    work: Path,
+    quick: bool,
+    arxiv: Path | None,
+    pg: str | None = None,
+    keep: bool = False,
+    label: str = "",
 ) -> list[dict[str, Any]]:
+    """Each size in a fresh process; ``label`` (the command line) is kept with each result."""
     results = []
     for n in sizes:
         print(
@@ -64,6 +71,8 @@ def run_sizes(
             raise SystemExit(f"benchmark at {n} papers failed")
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["wall_s"] = round(time.perf_counter() - start, 1)
+        result["command"] = label
+        result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results.append(result)
         if keep:
             save(result)  # each size as it finishes: a later size failing loses nothing
@@ -85,6 +94,19 @@ def save(result: dict[str, Any]) -> None:
     kept.append(result)
     kept.sort(key=lambda r: (r.get("backend", "sqlite") != "sqlite", r["n"]))
     path.write_text(json.dumps({"machine": machine(), "results": kept}, indent=1))
+
+
+def _commands(results: list[dict[str, Any]]) -> list[str]:
+    """One line per command that measured some of the rows, naming the rows."""
+    rows: dict[str, list[str]] = {}
+    for r in results:
+        measured = (
+            f"`{r['command']}` ({r['measured_at']})"
+            if "command" in r
+            else "an earlier version of the benchmark (command not recorded)"
+        )
+        rows.setdefault(measured, []).append(f"{r.get('backend', 'sqlite')} {r['n']:,}")
+    return [*(f"- {measured}: {', '.join(names)}" for measured, names in rows.items()), ""]
 
 
 def _mb(value: float | None) -> str:
@@ -109,12 +131,13 @@ def _ratio(baseline: float, ours: float) -> str:
     return f"{baseline / ours:.0f}x" if ours > 0 else "-"
 
 
-def render(results: list[dict[str, Any]], command: str) -> str:
+def render(results: list[dict[str, Any]]) -> str:
     lines = [
         "# paperbot benchmark results",
         "",
         f"Machine: {machine()}.",
-        f"Command: `{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).",
+        "Measured by (results.json keeps the latest run of each backend and size):",
+        *_commands(results),
         "Corpus: the 53 seed papers plus N papers ingested end to end from an arXiv metadata snapshot file "
         "(synthetic Zipfian ML text unless `--arxiv FILE` is given). Latencies are after warm-up; "
         "'8 callers' runs 8 threads at once, as the bot's `asyncio.to_thread` does.",
@@ -227,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     keep = args.out == HERE / "RESULTS.md" and not args.quick
     results = (
-        run_sizes(sizes, args.work, args.quick, args.arxiv, None, keep)
+        run_sizes(sizes, args.work, args.quick, args.arxiv, None, keep, command.strip())
         if args.backend != "postgresql"
         else []
     )
@@ -236,8 +259,8 @@ def main(argv: list[str] | None = None) -> None:
 
         pg_sizes = [int(s) for s in args.pg_sizes.split(",")] if not args.quick else [10_000]
         with postgres_server() as server:
-            results += run_sizes(pg_sizes, args.work, args.quick, args.arxiv, server, keep)
+            results += run_sizes(pg_sizes, args.work, args.quick, args.arxiv, server, keep, command.strip())
     if keep:  # the repository's results: every size measured so far
         results = json.loads((HERE / "results.json").read_text())["results"]
-    args.out.write_text(render(results, command.strip()), encoding="utf-8")
+    args.out.write_text(render(results), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
