@@ -156,6 +156,11 @@ class DigestBook:
             (channel_id, day),
         )
 
+    def forget(self, channel_id: int, day: str) -> None:
+        """Undo a recorded day whose post failed: its papers count as unposted again."""
+        _run(self.store, "DELETE FROM posted WHERE channel_id = ? AND digest_date = ?", (channel_id, day))
+        _run(self.store, "DELETE FROM digests WHERE channel_id = ? AND digest_date = ?", (channel_id, day))
+
     def posted_ids(self, channel_id: int) -> set[str]:
         return {
             row[0]

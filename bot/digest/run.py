@@ -3,9 +3,12 @@
 Exactly once, across processes and crashes:
 
 1. A digest is due for a channel when its local time has passed today and no digest row exists
-   for (channel, local day). One process claims the day by inserting that row (the primary key
-   refuses a second), plans the items, and records them as posted, in one transaction under the
-   ``digest`` lock. Only then does it post.
+   for (channel, local day). The items are planned first, from a ready search index and with
+   nothing written; then one short transaction under the ``digest`` lock claims the day by
+   inserting that row (the primary key refuses a second) and records the items as posted,
+   dropping any that another process posted meanwhile. Only then does it post. Nothing is built
+   or written inside the claim: an index rebuild writes embeddings in transactions of its own,
+   which a claim held open on SQLite would lock out.
 2. A paper is new for a channel when its arXiv date is on or after the channel's previous digest
    day (``lookback_days`` before the first one) and it is not in ``posted`` for that channel; so
    after downtime one digest covers the whole missed window, and nothing is posted twice.
@@ -95,10 +98,14 @@ class DigestRunner:
         for sub, day in self.due(now):
             if serves is not None and not serves(sub):
                 continue  # another shard's guild
+            planned = self.plan(sub, day)  # reads only; may build the index
             with self.store.atomic(lock="digest"):
-                if not self.book.claim(sub.channel_id, day.isoformat()):
+                if not self.book.claim(sub.channel_id, planned.date):
                     continue  # another process has this day
-                digest = self.plan(sub, day)
+                posted = self.book.posted_ids(sub.channel_id)
+                digest = planned.model_copy(
+                    update={"items": [i for i in planned.items if i.id not in posted]}
+                )
                 self.book.finish(
                     sub.channel_id, digest.date, [i.id for i in digest.items], dump_items(digest.items)
                 )
@@ -119,10 +126,5 @@ class DigestRunner:
         return done
 
     def _undo(self, channel_id: int, day: str) -> None:
-        from bot.digest.book import _run
-
         with self.store.atomic(lock="digest"):
-            _run(self.store, "DELETE FROM posted WHERE channel_id = ? AND digest_date = ?", (channel_id, day))
-            _run(
-                self.store, "DELETE FROM digests WHERE channel_id = ? AND digest_date = ?", (channel_id, day)
-            )
+            self.book.forget(channel_id, day)
