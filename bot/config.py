@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
+from typing import Literal
 
-from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
+from dotenv import dotenv_values
+from platformdirs import user_data_dir, user_log_path
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The bundled demo corpus: seeds/ at the root of the source tree.
-BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# The bundled demo corpus, package data of ``bot`` (bot/seeds links to the repository's seeds/,
+# the source of truth), so that wheels and non-editable installs find it too.
+BUNDLED_SEEDS = Path(str(resources.files("bot").joinpath("seeds"))).resolve()
 
 
 def default_db_path() -> Path:
@@ -54,7 +59,32 @@ class Settings(BaseSettings):
     arxiv_rss_url: str = Field(
         "https://rss.arxiv.org/rss/{category}", description="arXiv RSS listing, per category"
     )
-    log_level: str = Field("WARNING", description="DEBUG, INFO, WARNING or ERROR")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="DEBUG, INFO, WARNING or ERROR (stderr; the log file gets INFO and up)"
+    )
+    log_file: Path = Field(
+        default_factory=lambda: user_log_path("paperbot", appauthor=False) / "paperbot.log",
+        description="where unexpected errors are logged with their traceback",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.db}"
+
+
+# Variables with the prefix that are not settings: the test suite's PostgreSQL binaries.
+NOT_SETTINGS = frozenset({"PAPERBOT_PG_BINDIR"})
+
+
+def unknown_settings(env_file: str | Path = ".env") -> list[str]:
+    """``PAPERBOT_*`` names in the environment or ``.env`` that no setting has: a typo there
+    would otherwise silently mean the default. Other names in ``.env`` belong to other tools."""
+    names = set(os.environ)
+    if Path(env_file).is_file():
+        names |= {name for name in dotenv_values(env_file) if name}
+    known = {f"PAPERBOT_{field}".upper() for field in Settings.model_fields} | NOT_SETTINGS
+    return sorted(n for n in names if n.upper().startswith("PAPERBOT_") and n.upper() not in known)

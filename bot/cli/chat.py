@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.app import app, err, state
+from bot.cli.app import app
 from bot.cli.query import service_for
 from bot.console import ConsoleChat
 from bot.dialogue import Dialogue
@@ -13,6 +13,4 @@ from bot.dialogue import Dialogue
 @app.command()
 def chat(ctx: typer.Context) -> None:
     """Talk to the bot in the terminal (or answer stdin lines): questions, /search, /paper, /help..."""
-    if state(ctx).store.count_papers() == 0 and err.is_terminal:
-        err.print("First run: loading the bundled seed papers…", style="dim")
     raise typer.Exit(ConsoleChat(Dialogue(service_for(ctx))).run())

@@ -46,7 +46,7 @@ def list_papers(
     as_json: Annotated[bool, typer.Option("--json", help="print every paper as a JSON array")] = False,
 ) -> None:
     """List every paper in the database."""
-    papers = sorted(state(ctx).store.iter_papers(), key=lambda p: (p.date is None, p.date), reverse=True)
+    papers = sorted(state(ctx).papers().iter_papers(), key=lambda p: (p.date is None, p.date), reverse=True)
     if as_json:
         print_json([p.to_json() for p in papers])
         return

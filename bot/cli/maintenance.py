@@ -34,7 +34,7 @@ def export_papers(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="JSON (the only format)")] = True,
 ) -> None:
-    """Print every paper with every field, as JSON: ``paperbot import`` reads it back losslessly."""
+    """Print every paper with every field, as JSON: 'paperbot import' reads it back losslessly."""
     papers = [p.model_dump(mode="json", exclude={"label"}) for p in state(ctx).store.iter_papers()]
     print_json(papers)
 
@@ -43,7 +43,7 @@ def export_papers(
 def import_papers(
     ctx: typer.Context, path: Annotated[Path, typer.Argument(help="a file written by export")]
 ) -> None:
-    """Load papers written by ``paperbot export`` (merged with what the database holds)."""
+    """Load papers written by 'paperbot export' (merged with what the database holds)."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,9 @@ import typer
 
 from bot.cli.app import app, err, print_json, state
 from bot.config import BUNDLED_SEEDS, Settings
+from bot.console import ConsoleChat
+from bot.console_render import render
+from bot.dialogue import AnswerReply, Dialogue
 from bot.errors import UsageError
 from bot.evaluation import evaluate
 from bot.rewrite import AnswerRewriter
@@ -34,12 +39,8 @@ def _since(value: str | None) -> dt.date | None:
 
 def service_for(ctx: typer.Context) -> PaperService:
     st = state(ctx)
-    if st.store.count_papers() == 0:  # first run: load the bundled demo corpus
-        from bot.ingest.pipeline import ingest_paths
-
-        ingest_paths(st.store, [st.settings.seeds_dir])
     return PaperService(
-        st.store,
+        st.papers(),
         embedder=st.settings.semantic,
         rewriter=rewriter_for(st.settings),
         search_backend=st.settings.search_backend,
@@ -63,7 +64,9 @@ def search(
     category: Annotated[str | None, typer.Option(help="only this arXiv category (cs.LG or LG)")] = None,
     since: Annotated[str | None, typer.Option(help="only papers from this year or date on")] = None,
     until: Annotated[str | None, typer.Option(help="only papers up to this year or date")] = None,
-    batch: Annotated[Path | None, typer.Option(help='JSON lines file of {"q": ...} queries')] = None,
+    batch: Annotated[
+        Path | None, typer.Option(help='JSON lines file of {"q": ...} queries (- reads stdin)')
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Search papers: hybrid lexical, fuzzy and semantic ranking."""
@@ -90,35 +93,68 @@ def search(
         typer.echo("no results")
 
 
+BATCH_KEYS = frozenset({"q", "k"})
+
+
 def _search_batch(service: PaperService, path: Path, k: int, options: dict) -> None:  # type: ignore[type-arg]
-    if not path.is_file():
+    """One JSON line out per line in, each flushed as soon as it is answered (``-``: stdin, so a
+    script can drive one long-running process); malformed lines are reported and make exit 1."""
+    if str(path) != "-" and not path.is_file():
         raise UsageError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as lines:
+    name = "stdin" if str(path) == "-" else path.name
+    bad = 0
+    with contextlib.ExitStack() as stack:
+        lines = sys.stdin if str(path) == "-" else stack.enter_context(path.open(encoding="utf-8"))
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                q = str(row["q"])
-            except (ValueError, KeyError, TypeError):
-                err.print(f'{path.name}:{number}: expected a JSON object with "q"', markup=False)
+                q, row_k = _batch_row(line, k)
+            except (ValueError, TypeError) as exc:
+                bad += 1
+                err.print(f"{name}:{number}: {exc}", markup=False, highlight=False)
                 continue
-            hits = service.search(q, k=int(row.get("k", k)), **options)
+            hits = service.search(q, k=row_k, **options)
             print_json({"q": q, "results": [h.to_json() for h in hits]})
+            sys.stdout.flush()
+    if bad:
+        raise typer.Exit(1)
+
+
+def _batch_row(line: str, k: int) -> tuple[str, int]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a JSON line ({exc.msg})") from exc
+    if not isinstance(row, dict) or not isinstance(row.get("q"), str):
+        raise ValueError('expected a JSON object with "q"')
+    unknown = sorted(set(row) - BATCH_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (a line takes q and k)")
+    row_k = row.get("k", k)
+    if not isinstance(row_k, int) or not 1 <= row_k <= 200:
+        raise ValueError('"k" must be a whole number from 1 to 200')
+    return row["q"], row_k
 
 
 @app.command()
 def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="a question, title, acronym, or 'papers by NAME'")],
-    as_json: Annotated[bool, typer.Option("--json", help="print {intent, text, results}")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print {intent, text, passages, results, answered}")
+    ] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="print the Discord markdown reply")] = False,
 ) -> None:
     """Answer a free-text request with the passages that answer it and links."""
-    answer = service_for(ctx).ask(question)
+    service = service_for(ctx)
+    answer = service.ask(question)
     if as_json:
         print_json(answer.to_json())
-    else:
+    elif markdown:
         typer.echo(answer.text)
+    else:  # as the console chat prints it: styled on a terminal, plain text in a pipe
+        ConsoleChat(Dialogue(service), interactive=False).print_lines(render(AnswerReply(answer=answer)))
 
 
 @app.command("eval")

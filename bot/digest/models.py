@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import UsageError
 
@@ -18,6 +18,9 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 class Profile(BaseModel):
     """What matters to a team: ``{"authors", "categories", "keywords", "max_papers", "lookback_days"}``."""
+
+    # A misspelt key ("keywordz") would silently mean the default: refuse it, naming it.
+    model_config = ConfigDict(extra="forbid")
 
     authors: list[str] | None = None  # None: the authors of the team's seed corpus
     categories: list[str] = Field(default_factory=list)
@@ -34,7 +37,11 @@ def load_profile(path: Path) -> Profile:
         raise UsageError(f"{path}: no such profile file") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
-        detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
+        where = ".".join(map(str, first["loc"])) if first else ""
+        if first and first["type"] == "extra_forbidden":
+            known = ", ".join(Profile.model_fields)
+            raise UsageError(f"{path}: unknown key {where!r} in a digest profile (known: {known})") from exc
+        detail = f"{where}: {first['msg']}" if first else str(exc)
         raise UsageError(f"{path}: not a digest profile ({detail})") from exc
 
 
