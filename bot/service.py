@@ -13,8 +13,11 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.answer import build_answer
+from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
-from bot.ingest.pipeline import ingest_paths
+from bot.ingest.arxiv import ArxivClient, FetchError
+from bot.ingest.pipeline import ingest_items, ingest_paths
+from bot.linked import LinkedPapers, link_answer
 from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
 from bot.query import Query, parse_query
 from bot.search.build import load_or_build
@@ -45,8 +48,10 @@ class PaperService:
         embedder: Embedder | bool | None = True,
         rewriter: Callable[[Answer], Answer] | None = None,
         search_backend: str = "auto",
+        arxiv: ArxivClient | None = None,
     ) -> None:
         self.store = store
+        self.arxiv = arxiv  # looks up linked papers the corpus lacks; None: offline
         self.rewriter = rewriter
         self.search_backend = search_backend  # "auto" (the store's own) or "local" (in-process)
         self._embedder_choice = embedder
@@ -186,6 +191,9 @@ class PaperService:
             return []
 
     def ask(self, question: str, k: int = 10) -> Answer:
+        refs = arxiv_refs(question[:MAX_QUERY_CHARS])
+        if refs:
+            return link_answer(question, self.linked(refs))
         query = self.route(question)
         try:
             hits = self.retrieve(query, k)
@@ -195,6 +203,30 @@ class PaperService:
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         answer = build_answer(query, hits, engine.idf, self.embedder, author_name)
         return self.rewriter(answer) if self.rewriter else answer
+
+    def linked(self, arxiv_ids: list[str]) -> LinkedPapers:
+        """The papers behind arXiv links: from the corpus, else from arXiv (then ingested, so
+        the next mention is answered locally)."""
+        found = {p.arxiv_id: p for a in arxiv_ids if (p := self.store.find_by_arxiv_id(a))}
+        missing = [a for a in arxiv_ids if a not in found]
+        problem = None
+        if missing and self.arxiv is None:
+            problem = "arXiv lookups are off here"
+        elif missing and self.arxiv is not None:
+            try:
+                items = self.arxiv.by_ids(missing)
+            except FetchError as exc:
+                problem = str(exc)
+            else:
+                report = ingest_items(self.store, items, ["arxiv-api"])
+                if report.new_ids or report.updated:
+                    self.invalidate()
+                found |= {p.arxiv_id: p for a in missing if (p := self.store.find_by_arxiv_id(a))}
+        return LinkedPapers(
+            papers=[found[a] for a in arxiv_ids if a in found],
+            missing=[a for a in arxiv_ids if a not in found],
+            problem=problem,
+        )
 
     def paper(self, reference: str) -> Paper:
         """A paper by id, arXiv id, or (fuzzy) title."""

@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from bot.cli.app import app, err, print_json, state
+from bot.compose import arxiv_client
 from bot.errors import UsageError
-from bot.ingest.arxiv import ArxivClient, build_query
+from bot.ingest.arxiv import build_query
 from bot.ingest.pipeline import ingest_items
 from bot.ingest.seeds import ParsedPaper
 from bot.models import Skipped
@@ -39,14 +40,7 @@ def fetch(
     if not (category or author or query):
         raise UsageError("say what to fetch: --category, --author and/or --query")
     settings = st.settings
-    delay = settings.arxiv_delay_seconds  # also the first backoff: 3 s, then 6, 12...
-    client = ArxivClient(
-        settings.arxiv_user_agent,
-        delay=delay,
-        backoff=delay,
-        api_url=settings.arxiv_api_url,
-        rss_url=settings.arxiv_rss_url,
-    )
+    client = arxiv_client(settings)
     try:
         items: Iterator[ParsedPaper | Skipped]
         if rss:

@@ -12,13 +12,13 @@ from typing import Annotated
 import typer
 
 from bot.cli.app import app, err, print_json, state
-from bot.config import BUNDLED_SEEDS, Settings
+from bot.compose import build_service
+from bot.config import BUNDLED_SEEDS
 from bot.console import ConsoleChat
 from bot.console_render import render
 from bot.dialogue import AnswerReply, Dialogue
 from bot.errors import UsageError
 from bot.evaluation import evaluate
-from bot.rewrite import AnswerRewriter
 from bot.service import PaperService
 
 # The development set: beside the repository (shared/eval), else the copy the tests use.
@@ -39,20 +39,7 @@ def _since(value: str | None) -> dt.date | None:
 
 def service_for(ctx: typer.Context) -> PaperService:
     st = state(ctx)
-    return PaperService(
-        st.papers(),
-        embedder=st.settings.semantic,
-        rewriter=rewriter_for(st.settings),
-        search_backend=st.settings.search_backend,
-    )
-
-
-def rewriter_for(settings: Settings) -> AnswerRewriter | None:
-    """The optional LLM rewriter, when an endpoint is configured."""
-    if not settings.llm_base_url:
-        return None
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return AnswerRewriter(settings.llm_base_url, key, settings.llm_model)
+    return build_service(st.settings, st.papers())
 
 
 @app.command()

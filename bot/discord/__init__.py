@@ -14,7 +14,6 @@ from bot.credentials import discord_token
 from bot.discord.client import PaperBot
 from bot.errors import PaperbotError, UsageError
 from bot.service import PaperService
-from bot.store import open_store
 
 __all__ = ["PaperBot", "create_bot", "run_bot", "sync_commands"]
 
@@ -23,15 +22,9 @@ def create_bot(settings: Settings | None = None, *, service: PaperService | None
     """The configured bot, not connected. The database comes from the settings unless a service is given."""
     settings = settings or Settings()
     if service is None:
-        from bot.rewrite import AnswerRewriter
+        from bot.compose import build_service
 
-        rewriter = None
-        if settings.llm_base_url:
-            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            rewriter = AnswerRewriter(settings.llm_base_url, key, settings.llm_model)
-        service = PaperService(
-            open_store(settings.store_url()), embedder=settings.semantic, rewriter=rewriter
-        )
+        service = build_service(settings)
     return PaperBot(settings, service)
 
 

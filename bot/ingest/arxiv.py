@@ -112,7 +112,9 @@ class ArxivClient:
                 problem = f"HTTP {response.status_code}"
                 wait = _retry_after(response) or delay
             if attempt == self.retries:
-                raise FetchError(f"arXiv did not answer after {self.retries} tries ({problem})")
+                raise FetchError(
+                    f"arXiv did not answer after {self.retries} {'try' if self.retries == 1 else 'tries'} ({problem})"
+                )
             log.warning("arXiv: %s; retrying in %.0f s", problem, wait)
             self.limiter.sleep(wait)
             delay *= 2
@@ -146,6 +148,11 @@ class ArxivClient:
             if since and oldest and oldest < since:
                 return
             start += size
+
+    def by_ids(self, arxiv_ids: list[str]) -> list[ParsedPaper | Skipped]:
+        """The papers with these arXiv ids (one request; ids arXiv does not know are absent)."""
+        data = self.get(self.api_url, {"id_list": ",".join(arxiv_ids), "max_results": len(arxiv_ids)})
+        return list(parse_atom(data, "arxiv-api-ids.xml"))
 
     def listing(self, category: str) -> Iterator[ParsedPaper | Skipped]:
         """Today's RSS announcement listing of one category."""
