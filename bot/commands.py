@@ -10,10 +10,10 @@ and in Discord say the same thing, and one parser turns a line into a :class:`Co
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import NamedTuple
 
+from bot.dates import parse_date as parse_date  # one parser; re-exported for the adapters
 from bot.errors import UsageError
 
 
@@ -142,23 +142,6 @@ def split_options(text: str, spec: CommandSpec) -> tuple[str, dict[str, str]]:
             raise UsageError(f"--{name} needs a value.")
         options[name] = value
     return text[: marks[0].start()].strip(), options
-
-
-def parse_date(value: str, *, end: bool = False) -> dt.date:
-    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; with ``end`` a year or month means its last day."""
-    value = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}", value):
-            return dt.date(int(value), 12, 31) if end else dt.date(int(value), 1, 1)
-        if re.fullmatch(r"\d{4}-\d{1,2}", value):
-            year, month = map(int, value.split("-"))
-            start = dt.date(year, month, 1)
-            if not end:
-                return start
-            return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"Dates are YYYY or YYYY-MM-DD, not '{value[:20]}'.") from None
 
 
 def parse_days(value: str) -> int:

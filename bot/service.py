@@ -26,6 +26,7 @@ from bot.search.retriever import Retriever
 from bot.search.semantic import Embedder, load_embedder
 from bot.store import Store
 from bot.text import key, words
+from bot.trend import Period, Trend, count_by_period
 
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 MAX_QUERY_CHARS = 2000
@@ -33,6 +34,15 @@ MAX_QUERY_CHARS = 2000
 MAX_AUTHOR_PAPERS = 100
 # How often the store is asked whether another process changed the corpus.
 VERSION_CHECK_SECONDS = 1.0
+
+
+def phrase_pattern(topic: str) -> re.Pattern[str] | None:
+    """The topic's words in order, any separator, any ending ("mean-field game" for "mean field
+    games"); None for a one-word topic."""
+    stems = [w[: max(4, len(w) - 2)] for w in words(topic) if len(w) > 2]
+    if len(stems) < 2:
+        return None
+    return re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
 
 
 class PaperService:
@@ -156,10 +166,9 @@ class PaperService:
 
     def _prefer_phrase(self, ranked: list[str], topic: str) -> list[str]:
         """Among date-ordered candidates, keep those with the topic as a phrase when 2+ have it."""
-        stems = [w[: max(4, len(w) - 2)] for w in words(topic) if len(w) > 2]
-        if len(stems) < 2:
+        pattern = phrase_pattern(topic)
+        if pattern is None:
             return ranked
-        pattern = re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
         phrase = [p.id for p in self.store.get_papers(ranked) if pattern.search(p.label + " " + p.abstract)]
         return phrase if len(phrase) >= 2 else ranked
 
@@ -280,6 +289,26 @@ class PaperService:
     ) -> list[Paper]:
         since = (today or dt.date.today()) - dt.timedelta(days=days)
         return self.store.get_papers(self.engine.newest(Filters(category=category, since=since), None, k))
+
+    def trend(self, topic: str, by: Period = "year", since: dt.date | None = None) -> Trend:
+        """Papers per period on a topic: every term in the title or abstract, and a topic of
+        several words as a phrase ("mean-field game" counts for "mean field games")."""
+        engine = self.engine
+        terms = engine.topic_terms(topic)
+        if not terms:
+            return count_by_period(topic, [], by)
+        filters = Filters(topic=terms, since=since)
+        pattern = phrase_pattern(topic)
+        if pattern is None:
+            return count_by_period(topic, engine.dates(filters), by, terms)
+        ids = engine.newest(filters)
+        dates = [
+            p.date
+            for start in range(0, len(ids), 1000)
+            for p in self.store.get_papers(ids[start : start + 1000])
+            if p.date and pattern.search(p.label + " " + p.abstract)
+        ]
+        return count_by_period(topic, dates, by, terms)
 
     def complete_titles(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(label, paper id) pairs for a title autocomplete box."""

@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from bot.cli.app import app, print_json, state
-from bot.cli.query import service_for
+from bot.cli.query import parse_since, service_for
 from bot.digest.book import DigestBook
 from bot.digest.models import Digest, Subscription, load_profile
 from bot.digest.run import DigestRunner
@@ -19,13 +19,6 @@ from bot.errors import UsageError, invalid
 
 digest_app = typer.Typer(help="The daily digest of new papers, per channel.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError as exc:
-        raise UsageError(f"{name} takes YYYY-MM-DD, not {value!r}") from exc
 
 
 @digest_app.command()
@@ -37,7 +30,7 @@ def preview(
 ) -> None:
     """The digest a profile would get now, best first (nothing is recorded)."""
     chosen = load_profile(profile)
-    items = DigestRunner(service_for(ctx)).preview(chosen, _date(since, "--since"))
+    items = DigestRunner(service_for(ctx)).preview(chosen, parse_since(since))
     if as_json:
         print_json({"items": [i.model_dump() for i in items]})
         return

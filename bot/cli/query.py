@@ -16,6 +16,7 @@ from bot.compose import build_service
 from bot.config import BUNDLED_SEEDS
 from bot.console import ConsoleChat
 from bot.console_render import render
+from bot.dates import parse_date
 from bot.dialogue import AnswerReply, Dialogue
 from bot.errors import UsageError
 from bot.evaluation import evaluate
@@ -28,13 +29,9 @@ _EVAL_DIRS = [
 ]
 
 
-def _since(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date(int(value), 1, 1) if value.isdigit() else dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(f"--since takes YYYY or YYYY-MM-DD, not {value!r}") from exc
+def parse_since(value: str | None, *, end: bool = False) -> dt.date | None:
+    """A --since / --until value (bot.dates: 2023, 2023-05, 2023-05-17, May 2023)."""
+    return parse_date(value, end=end) if value else None
 
 
 def service_for(ctx: typer.Context) -> PaperService:
@@ -58,10 +55,12 @@ def search(
 ) -> None:
     """Search papers: hybrid lexical, fuzzy and semantic ranking."""
     service = service_for(ctx)
-    until_date = _since(until)
-    if until_date and until and until.isdigit():
-        until_date = dt.date(int(until), 12, 31)
-    options = {"author": author, "category": category, "since": _since(since), "until": until_date}
+    options = {
+        "author": author,
+        "category": category,
+        "since": parse_since(since),
+        "until": parse_since(until, end=True),
+    }
     if batch is not None:
         _search_batch(service, batch, k, options)
         return

@@ -8,6 +8,7 @@ It saves to a folder and loads memory-mapped (see ``bot.search.persist``).
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import itertools
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -293,6 +294,12 @@ class SearchEngine:
         mask = self.mask(filters)
         kept = [s for s in self._similar_rows(row, k * 3) if mask is None or mask[s.row]]
         return self._ids(kept[:k])
+
+    def dates(self, filters: Filters | None) -> list[dt.date]:
+        """The dates of the dated papers the filters admit (for counts per period)."""
+        mask = self.mask(filters)
+        ordinals = self.ordinals if mask is None else self.ordinals[mask]
+        return [dt.date.fromordinal(int(o)) for o in ordinals[ordinals > 0]]
 
     def topic_terms(self, text: str) -> list[str]:
         """A topic's terms, the rarest first (the ones that say most about it)."""

@@ -1,0 +1,57 @@
+"""How many papers on a topic per year or month: the counts behind ``/trend`` and ``paperbot trend``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel
+
+Period = Literal["year", "month"]
+
+
+class PeriodCount(BaseModel):
+    period: str  # "2021" or "2021-05"
+    n: int
+
+
+class Trend(BaseModel):
+    topic: str
+    by: Period
+    counts: list[PeriodCount]  # every period from the first paper's to the last's, gaps as 0
+    terms: list[str] = []  # the index terms every counted paper contains
+
+    @property
+    def total(self) -> int:
+        return sum(c.n for c in self.counts)
+
+    def to_json(self) -> dict[str, object]:
+        return {"topic": self.topic, "by": self.by, "counts": [c.model_dump() for c in self.counts]}
+
+
+def period_of(day: dt.date, by: Period) -> str:
+    return str(day.year) if by == "year" else f"{day.year}-{day.month:02d}"
+
+
+def _periods(first: dt.date, last: dt.date, by: Period) -> list[str]:
+    if by == "year":
+        return [str(y) for y in range(first.year, last.year + 1)]
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return [
+        f"{first.year + (first.month - 1 + i) // 12}-{(first.month - 1 + i) % 12 + 1:02d}"
+        for i in range(months + 1)
+    ]
+
+
+def count_by_period(
+    topic: str, dates: Iterable[dt.date], by: Period, terms: list[str] | None = None
+) -> Trend:
+    """Counts per period over the span of the dates, with empty periods as 0 (a chart reads gaps)."""
+    days = sorted(dates)
+    counts = Counter(period_of(d, by) for d in days)
+    periods = _periods(days[0], days[-1], by) if days else []
+    return Trend(
+        topic=topic, by=by, counts=[PeriodCount(period=p, n=counts[p]) for p in periods], terms=terms or []
+    )
