@@ -367,3 +367,69 @@ def test_digest_run_killed_at_random_points_never_duplicates(tmp_path: Path) -> 
                 statuses <= {"posted", "empty"}
                 and store.db.execute("SELECT COUNT(*) FROM digests").fetchone()[0] == 8
             )
+
+
+# -- exactly once across a crash between the commit and Discord's answer ------------------------
+class Killed(BaseException):
+    """The process dies here (not an Exception: nothing in the runner may catch it)."""
+
+
+class FakeChannel:
+    """Discord as the runner sees it: messages with footers, and nonces that refuse repeats."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []  # (nonce, footer)
+        self.kill: str | None = None
+
+    def post(self, sub: Subscription, digest: Digest) -> None:
+        from bot.digest.models import digest_marker, digest_nonce
+
+        if self.kill == "before_send":
+            raise Killed
+        nonce = digest_nonce(digest.channel, digest.date)
+        if all(n != nonce for n, _ in self.messages):  # enforce_nonce: a repeat is dropped
+            self.messages.append((nonce, f"{digest_marker(digest.date)} · react"))
+        if self.kill == "after_send":
+            raise Killed  # delivered, but the process died before Discord's answer came back
+
+    def find(self, sub: Subscription, digest: Digest) -> bool:
+        from bot.digest.models import digest_marker
+
+        return any(footer.startswith(digest_marker(digest.date)) for _, footer in self.messages)
+
+
+@pytest.mark.parametrize("kill", ["before_commit", "before_send", "after_send", None])
+def test_every_kill_point_posts_exactly_once(service: PaperService, kill: str | None) -> None:
+    add(service, *(arxiv_paper(n, MONDAY) for n in range(1, 4)))
+    subscribe(service)
+    channel = FakeChannel()
+    channel.kill = kill if kill != "before_commit" else None
+    first = DigestRunner(service)
+    if kill == "before_commit":
+        first.book.finish = lambda *a, **k: (_ for _ in ()).throw(Killed())  # type: ignore[method-assign]
+    if kill:
+        with pytest.raises(Killed):
+            first.run_due(at(MONDAY, 12), channel.post, find=channel.find)
+    else:
+        assert len(first.run_due(at(MONDAY, 12), channel.post, find=channel.find)) == 1
+    channel.kill = None
+    restarted = DigestRunner(PaperService(service.store, embedder=False))  # a new process
+    restarted.run_due(at(MONDAY, 13), channel.post, find=channel.find)
+    restarted.run_due(at(MONDAY, 14), channel.post, find=channel.find)
+    assert len(channel.messages) == 1  # exactly once, whatever the kill interrupted
+    book = DigestBook(service.store)
+    assert book.digest_status(1, MONDAY.isoformat()) == "posted" and book.unconfirmed(1) == []
+    assert len(book.posted_ids(1)) == 3
+
+
+def test_an_unconfirmed_digest_that_never_arrived_is_sent_again(service: PaperService) -> None:
+    add(service, arxiv_paper(1, MONDAY))
+    subscribe(service)
+    channel = FakeChannel()
+    channel.kill = "before_send"
+    with pytest.raises(Killed):
+        DigestRunner(service).run_due(at(MONDAY, 12), channel.post, find=channel.find)
+    assert DigestBook(service.store).unconfirmed(1)  # recorded, not confirmed
+    channel.kill = None
+    sent = DigestRunner(service).run_due(at(MONDAY, 12), channel.post, find=channel.find)
+    assert [d.date for d in sent] == [MONDAY.isoformat()] and len(channel.messages) == 1

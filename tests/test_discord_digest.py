@@ -129,3 +129,39 @@ async def test_a_gone_channel_pauses_the_subscription(digest_bot) -> None:  # ty
     assert await cog.run_due(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)) == []
     sub = book.subscription(901)
     assert sub is not None and sub.paused and "Unknown Channel" in (sub.last_error or "")
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_repeated(digest_bot) -> None:  # type: ignore[no-untyped-def]
+    """The cog sends with the day's nonce, and a restart finds its own message in the history."""
+    from bot.digest.models import digest_nonce
+
+    cog = DigestCog(digest_bot)
+    book = DigestBook(digest_bot.service.store)
+    book.subscribe(Subscription(channel_id=902, guild_id=1234, profile=Profile(categories=["cs.LG"])))
+    digest_bot._connection.user = MagicMock(spec=discord.ClientUser)  # who "we" are
+    sent: list[MagicMock] = []
+
+    async def send(**kwargs):  # type: ignore[no-untyped-def]
+        message = MagicMock(spec=discord.Message, author=digest_bot.user, embeds=[kwargs["embed"]])
+        sent.append(message)
+        raise discord.HTTPException(MagicMock(status=500), "lost")  # delivered; the answer was lost
+
+    async def history(limit: int = 50):  # type: ignore[no-untyped-def]
+        for message in reversed(sent):
+            yield message
+
+    channel = MagicMock(spec=discord.TextChannel)
+    channel.send = AsyncMock(side_effect=send)
+    channel.history = history
+    digest_bot.get_channel = MagicMock(return_value=channel)
+    now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    assert await cog.run_due(now) == []  # failed as far as we know: undone, to be tried again
+    assert channel.send.await_args.kwargs["nonce"] == digest_nonce(902, "2026-11-23")
+    channel.send = AsyncMock(side_effect=AssertionError("must not post twice"))
+    # The retry plans the same day again; the record is 'sending' until Discord answers, so a
+    # restart looks in the channel first: there it is, confirmed without a second message.
+    with digest_bot.service.store.atomic():
+        book.claim(902, "2026-11-23")
+        book.finish(902, "2026-11-23", ["x"], "[]", confirmed=False)
+    assert await cog.run_due(now + dt.timedelta(hours=1)) == []
+    assert book.digest_status(902, "2026-11-23") == "posted" and len(sent) == 1

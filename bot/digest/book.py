@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.digest.models import Profile, Subscription
+from bot.digest.models import DigestItem, Profile, Subscription
 from bot.store import Store
 
 
@@ -133,9 +133,13 @@ class DigestBook:
         )
         return [row[0] for row in rows]
 
-    def finish(self, channel_id: int, day: str, paper_ids: list[str], items_json: str) -> None:
-        """Record the papers as posted and the day as done, in the caller's transaction."""
-        status = "posted" if paper_ids else "empty"
+    def finish(
+        self, channel_id: int, day: str, paper_ids: list[str], items_json: str, confirmed: bool = True
+    ) -> None:
+        """Record the papers as posted and the day as done, in the caller's transaction. Unless
+        ``confirmed``, the day stays ``sending`` until :meth:`confirm` (a post that can be
+        reconciled after a crash)."""
+        status = ("posted" if confirmed else "sending") if paper_ids else "empty"
         for pid in paper_ids:
             _run(
                 self.store,
@@ -147,6 +151,24 @@ class DigestBook:
             "UPDATE digests SET status = ?, posted_at = ?, items = ? WHERE channel_id = ? AND digest_date = ?",
             (status, _now(), items_json, channel_id, day),
         )
+
+    def confirm(self, channel_id: int, day: str) -> None:
+        """Discord took the message: the day is posted."""
+        _run(
+            self.store,
+            "UPDATE digests SET status = 'posted', posted_at = ? WHERE channel_id = ? AND digest_date = ? AND status = 'sending'",
+            (_now(), channel_id, day),
+        )
+
+    def unconfirmed(self, channel_id: int) -> list[tuple[str, str]]:
+        """(day, items JSON) of digests recorded but never confirmed: a process stopped between
+        the commit and Discord's answer."""
+        rows = _run(
+            self.store,
+            "SELECT digest_date, items FROM digests WHERE channel_id = ? AND status = 'sending' ORDER BY digest_date",
+            (channel_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def release(self, channel_id: int, day: str) -> None:
         """Give a claimed day back (posting failed): a later run may take it again."""
@@ -191,6 +213,10 @@ class DigestBook:
 
 def dump_items(items: list[Any]) -> str:
     return json.dumps([i.model_dump() for i in items], ensure_ascii=False)
+
+
+def load_items(items_json: str | None) -> list[DigestItem]:
+    return [DigestItem.model_validate(row) for row in json.loads(items_json or "[]")]
 
 
 def seed_library(store: Store) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -90,6 +91,17 @@ class DigestItem(BaseModel):
     reason: str
     summary: str
     links: dict[str, str]
+
+
+def digest_nonce(channel_id: int, day: str) -> str:
+    """The message nonce of a channel's digest of a day: Discord refuses a second message with a
+    recent nonce (``enforce_nonce``), so a retried post cannot appear twice."""
+    return hashlib.blake2b(f"digest:{channel_id}:{day}".encode(), digest_size=10).hexdigest()
+
+
+def digest_marker(day: str) -> str:
+    """What starts the footer of a digest message: how a restart recognises its own post."""
+    return f"paperbot digest {day}"
 
 
 class Digest(BaseModel):

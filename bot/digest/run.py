@@ -14,9 +14,13 @@ Exactly once, across processes and crashes:
    after downtime one digest covers the whole missed window, and nothing is posted twice.
 3. If posting fails, the day and its ``posted`` rows are removed again (the next run retries);
    a channel that is gone or refuses us pauses the subscription with an admin-visible error.
-   A process killed between the commit and the post loses that post (at most once): a duplicate
-   in a team's channel is worse than a late paper, which a reaction or /digest preview recovers.
-4. A day with nothing new is recorded as ``empty`` (weekends, holidays) and is not re-checked.
+4. A process killed between the commit and Discord's answer: when the poster can look back
+   (``find``, the Discord bot), the day is recorded as ``sending`` and confirmed once Discord
+   answers. A later run finds the unconfirmed day and reconciles it against the channel's recent
+   messages from the bot (the footer names the day): found, it is confirmed; not found, it is sent
+   again, with the same nonce (Discord drops a repeat of a recent nonce). Without ``find``
+   (``digest run --print``) printing counts as posting and the day is recorded as posted.
+5. A day with nothing new is recorded as ``empty`` (weekends, holidays) and is not re-checked.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from bot.digest.book import DigestBook, dump_items, seed_library
+from bot.digest.book import DigestBook, dump_items, load_items, seed_library
 from bot.digest.models import Digest, DigestItem, Profile, Subscription
 from bot.digest.rank import rank
 from bot.models import Paper
@@ -41,6 +45,8 @@ class ChannelUnavailable(Exception):
 
 
 Poster = Callable[[Subscription, Digest], None]
+# Whether a digest is already in its channel (a post whose confirmation a crash lost).
+Finder = Callable[[Subscription, Digest], bool]
 
 
 class DigestRunner:
@@ -91,10 +97,16 @@ class DigestRunner:
         return found
 
     def run_due(
-        self, now: dt.datetime, post: Poster, serves: Callable[[Subscription], bool] | None = None
+        self,
+        now: dt.datetime,
+        post: Poster,
+        serves: Callable[[Subscription], bool] | None = None,
+        find: Finder | None = None,
     ) -> list[Digest]:
-        """Claim, plan, record and post every digest due at ``now``; returns those posted."""
-        done: list[Digest] = []
+        """Reconcile unconfirmed posts, then claim, plan, record and post every digest due at
+        ``now``; returns those posted."""
+        subs = [s for s in self.book.subscriptions() if not s.paused and (serves is None or serves(s))]
+        done = self._reconcile(subs, post, find) if find is not None else []
         for sub, day in self.due(now):
             if serves is not None and not serves(sub):
                 continue  # another shard's guild
@@ -107,23 +119,51 @@ class DigestRunner:
                     update={"items": [i for i in planned.items if i.id not in posted]}
                 )
                 self.book.finish(
-                    sub.channel_id, digest.date, [i.id for i in digest.items], dump_items(digest.items)
+                    sub.channel_id,
+                    digest.date,
+                    [i.id for i in digest.items],
+                    dump_items(digest.items),
+                    confirmed=find is None,
                 )
             if not digest.items and not sub.post_when_empty:
                 continue  # recorded as empty: nothing to say today
-            try:
-                post(sub, digest)
-            except ChannelUnavailable as exc:
-                self._undo(sub.channel_id, digest.date)
-                self.book.pause(sub.channel_id, str(exc))
-                log.warning("digest for channel %s paused: %s", sub.channel_id, exc)
-            except Exception:
-                self._undo(sub.channel_id, digest.date)
-                log.exception("digest for channel %s failed; it will be tried again", sub.channel_id)
-            else:
+            if self._send(sub, digest, post, undo_on_error=True):
                 done.append(digest)
                 self.store.set_meta("last_digest", now.isoformat(timespec="seconds"))
         return done
+
+    def _reconcile(self, subs: list[Subscription], post: Poster, find: Finder) -> list[Digest]:
+        """Digests recorded but never confirmed: confirmed if the channel has them, else sent again."""
+        sent: list[Digest] = []
+        for sub in subs:
+            for day, items in self.book.unconfirmed(sub.channel_id):
+                digest = Digest(channel=sub.channel_id, date=day, items=load_items(items))
+                try:
+                    already = find(sub, digest)
+                except Exception:
+                    log.exception("could not look for the digest of %s in channel %s", day, sub.channel_id)
+                    continue  # unknown: look again at the next run rather than risk a duplicate
+                if already:
+                    self.book.confirm(sub.channel_id, day)
+                elif self._send(sub, digest, post, undo_on_error=False):
+                    sent.append(digest)
+        return sent
+
+    def _send(self, sub: Subscription, digest: Digest, post: Poster, undo_on_error: bool) -> bool:
+        try:
+            post(sub, digest)
+        except ChannelUnavailable as exc:
+            self._undo(sub.channel_id, digest.date)
+            self.book.pause(sub.channel_id, str(exc))
+            log.warning("digest for channel %s paused: %s", sub.channel_id, exc)
+            return False
+        except Exception:
+            if undo_on_error:
+                self._undo(sub.channel_id, digest.date)
+            log.exception("digest for channel %s failed; it will be tried again", sub.channel_id)
+            return False
+        self.book.confirm(sub.channel_id, digest.date)
+        return True
 
     def _undo(self, channel_id: int, day: str) -> None:
         with self.store.atomic(lock="digest"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.digest.models import Digest, DigestItem, Subscription
+from bot.digest.models import Digest, DigestItem, Subscription, digest_marker
 from bot.discord.embeds import COLOUR, DESCRIPTION, TOTAL, _embed, _link, clip, fit, safe
 
 ITEM = 900  # characters an item may take in a description
@@ -38,7 +38,7 @@ def _page(digest: Digest, lines: list[str], first: int, last: int) -> discord.Em
         f" ({first}-{last} of {len(digest.items)})" if len(digest.items) > last or first > 1 else ""
     )
     embed = _embed(title, "\n\n".join(lines), COLOUR)
-    embed.set_footer(text=f"paperbot digest {digest.date} · react to a paper to teach the digest")
+    embed.set_footer(text=f"{digest_marker(digest.date)} · react to a paper to teach the digest")
     return fit(embed) if len(embed) > TOTAL else embed
 
 

@@ -13,7 +13,7 @@ from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from bot.digest.book import DigestBook
-from bot.digest.models import Digest, Profile, Subscription
+from bot.digest.models import Digest, Profile, Subscription, digest_marker, digest_nonce
 from bot.digest.run import ChannelUnavailable, DigestRunner
 from bot.discord import digest_embeds
 from bot.discord.checks import require_admin
@@ -143,8 +143,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         def post(sub: Subscription, digest: Digest) -> None:  # runs in the worker thread
             asyncio.run_coroutine_threadsafe(self.post(sub, digest), loop).result(timeout=120)
 
+        def find(sub: Subscription, digest: Digest) -> bool:
+            return asyncio.run_coroutine_threadsafe(self.find(sub, digest), loop).result(timeout=60)
+
         serves = lambda sub: self.bot.serves_guild(sub.guild_id)  # noqa: E731
-        return await asyncio.to_thread(self.runner.run_due, now, post, serves)
+        return await asyncio.to_thread(self.runner.run_due, now, post, serves, find)
 
     async def post(self, sub: Subscription, digest: Digest) -> None:
         """One message, and a thread under it for what does not fit."""
@@ -155,13 +158,30 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             if not isinstance(channel, discord.abc.Messageable):
                 raise ChannelUnavailable(f"channel {sub.channel_id} cannot receive messages")
             pages = digest_embeds.digest_messages(digest)
-            message = await channel.send(embed=pages[0], allowed_mentions=NO_MENTIONS)
+            message = await channel.send(
+                embed=pages[0],
+                allowed_mentions=NO_MENTIONS,
+                nonce=digest_nonce(digest.channel, digest.date),  # discord.py sets enforce_nonce
+            )
             if len(pages) > 1 and isinstance(message, discord.Message):
                 thread = await message.create_thread(name=f"More papers {digest.date}")
                 for page in pages[1:]:
                     await thread.send(embed=page, allowed_mentions=NO_MENTIONS)
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ChannelUnavailable(f"{type(exc).__name__}: {exc.text or exc}") from exc
+
+    async def find(self, sub: Subscription, digest: Digest, limit: int = 50) -> bool:
+        """Whether the channel's recent messages hold this digest from us (its footer names the day)."""
+        channel = self.bot.get_channel(sub.channel_id) or await self.bot.fetch_channel(sub.channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return False
+        marker = digest_marker(digest.date)
+        async for message in channel.history(limit=limit):
+            if message.author == self.bot.user and any(
+                (embed.footer.text or "").startswith(marker) for embed in message.embeds
+            ):
+                return True
+        return False
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
