@@ -433,3 +433,23 @@ def test_an_unconfirmed_digest_that_never_arrived_is_sent_again(service: PaperSe
     channel.kill = None
     sent = DigestRunner(service).run_due(at(MONDAY, 12), channel.post, find=channel.find)
     assert [d.date for d in sent] == [MONDAY.isoformat()] and len(channel.messages) == 1
+
+
+def test_exclude_keywords_leave_papers_out(service: PaperService) -> None:
+    survey = arxiv_paper(1, MONDAY)
+    survey = survey.model_copy(
+        update={"title": "A Survey of Reward Models", "id": "survey1", "arxiv_id": "2611.09001"}
+    )
+    add(service, survey, arxiv_paper(2, MONDAY))
+    runner = DigestRunner(service)
+    keep_all = runner.preview(Profile(categories=["cs.LG"]), since=MONDAY, today=MONDAY)
+    assert "survey1" in [i.id for i in keep_all]
+    leave_out = runner.preview(
+        Profile(categories=["cs.LG"], exclude_keywords=["SURVEY"]), since=MONDAY, today=MONDAY
+    )
+    ids = [i.id for i in leave_out]
+    assert "survey1" not in ids and arxiv_paper(2, MONDAY).id in ids
+    surveyed = runner.preview(
+        Profile(categories=["cs.LG"], exclude_keywords=["surveys"]), since=MONDAY, today=MONDAY
+    )
+    assert "survey1" in [i.id for i in surveyed]  # whole words only

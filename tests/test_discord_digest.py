@@ -165,3 +165,23 @@ async def test_a_post_whose_answer_was_lost_is_found_not_repeated(digest_bot) ->
         book.finish(902, "2026-11-23", ["x"], "[]", confirmed=False)
     assert await cog.run_due(now + dt.timedelta(hours=1)) == []
     assert book.digest_status(902, "2026-11-23") == "posted" and len(sent) == 1
+
+
+async def test_settings_edit_a_subscription_in_place(digest_bot) -> None:  # type: ignore[no-untyped-def]
+    cog = DigestCog(digest_bot)
+    book = DigestBook(digest_bot.service.store)
+    book.subscribe(
+        Subscription(channel_id=903, guild_id=1234, profile=Profile(categories=["cs.LG"], keywords=["rl"]))
+    )
+    viewer = fake_interaction(digest_bot, manage_guild=False, channel_id=903)
+    await cog.settings.callback(cog, viewer)  # anyone may look
+    assert "cs.LG" in viewer.response.send_message.await_args.kwargs["embed"].description
+    with pytest.raises(app_commands.MissingPermissions):  # only admins change
+        await cog.settings.callback(cog, viewer, exclude="survey")
+    admin = fake_interaction(digest_bot, manage_guild=True, channel_id=903)
+    await cog.settings.callback(cog, admin, time="09:15", exclude="survey, position paper", keywords="-")
+    sub = book.subscription(903)
+    assert sub is not None and sub.time == "09:15" and sub.profile.categories == ["cs.LG"]
+    assert sub.profile.exclude_keywords == ["survey", "position paper"] and sub.profile.keywords == []
+    with pytest.raises(UsageError, match="time must be HH:MM"):
+        await cog.settings.callback(cog, admin, time="7pm")

@@ -77,7 +77,10 @@ def test_hostile_and_lookalike_urls_name_no_paper() -> None:
 def test_several_links_first_mention_first_once_each() -> None:
     text = "compare arxiv.org/abs/2401.12187v2 with https://arxiv.org/pdf/hep-th/9901001 and arxiv.org/abs/2401.12187"
     assert arxiv_refs(text) == ["2401.12187", "hep-th/9901001"]
-    assert arxiv_refs("Read arxiv.org/abs/2401.12187. Then arXiv:2402.00001v2.") == ["2401.12187", "2402.00001"]
+    assert arxiv_refs("Read arxiv.org/abs/2401.12187. Then arXiv:2402.00001v2.") == [
+        "2401.12187",
+        "2402.00001",
+    ]
 
 
 def client() -> ArxivClient:

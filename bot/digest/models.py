@@ -18,7 +18,8 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class Profile(BaseModel):
-    """What matters to a team: ``{"authors", "categories", "keywords", "max_papers", "lookback_days"}``."""
+    """What matters to a team: ``{"authors", "categories", "keywords", "exclude_keywords",
+    "max_papers", "lookback_days"}``."""
 
     # A misspelt key ("keywordz") would silently mean the default: refuse it, naming it.
     model_config = ConfigDict(extra="forbid")
@@ -26,6 +27,7 @@ class Profile(BaseModel):
     authors: list[str] | None = None  # None: the authors of the team's seed corpus
     categories: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    exclude_keywords: list[str] = Field(default_factory=list)  # a paper that mentions one is left out
     max_papers: int = Field(10, ge=1, le=100)
     lookback_days: int = Field(1, ge=1, le=365)
 

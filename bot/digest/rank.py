@@ -1,6 +1,7 @@
 """Which new papers matter to a team, in what order, and why.
 
-A paper qualifies when a followed author wrote it or one of its categories is followed.
+A paper qualifies when a followed author wrote it or one of its categories is followed, and
+none of the profile's ``exclude_keywords`` appears in its title or abstract.
 Score: a followed author first (+2), then similarity to the team's library (the seed papers
 and the papers the channel reacted to: cosine of wordllama embeddings, else shared words),
 then keyword hits (+0.5 each). Each item says why it is there.
@@ -30,7 +31,16 @@ def followed_authors(profile: Profile, library: Sequence[Paper]) -> dict[str, st
     }
 
 
+def excluded(paper: Paper, profile: Profile) -> bool:
+    """Whether the paper mentions a keyword the team never wants (accent- and case-folded,
+    whole words: "survey" excludes "A Survey of..." but not "surveyed")."""
+    text = f" {' '.join(tokens(f'{paper.label} {paper.abstract}'))} "
+    return any(f" {' '.join(tokens(k))} " in text for k in profile.exclude_keywords if tokens(k))
+
+
 def qualifies(paper: Paper, profile: Profile, authors: dict[str, str]) -> bool:
+    if excluded(paper, profile):
+        return False
     if any(author_key(a) in authors for a in paper.authors):
         return True
     return any(category_matches(c, paper.category, paper.categories) for c in profile.categories)

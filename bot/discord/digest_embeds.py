@@ -49,6 +49,7 @@ def subscription_embed(sub: Subscription) -> discord.Embed:
         f"**Categories:** {safe(', '.join(p.categories) or 'any')}",
         f"**Authors:** {safe(clip(', '.join(p.authors), 600)) if p.authors is not None else 'the seed corpus authors'}",
         f"**Keywords:** {safe(', '.join(p.keywords) or 'none')}",
+        f"**Leaving out:** {safe(', '.join(p.exclude_keywords) or 'nothing')}",
     ]
     if sub.paused:
         lines.append(f"**Paused:** {safe(sub.last_error or 'yes')} — subscribe again to resume")

@@ -52,6 +52,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         categories="arXiv categories, comma-separated (cs.LG, cs.CL)",
         authors="Followed authors, comma-separated (default: the seed authors)",
         keywords="Keywords, comma-separated",
+        exclude="Leave out papers that mention any of these, comma-separated",
         max_papers="Most papers per digest",
     )
     async def subscribe(
@@ -63,6 +64,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         authors: str | None = None,
         keywords: str | None = None,
         max_papers: app_commands.Range[int, 1, 50] = 10,
+        exclude: str | None = None,
     ) -> None:
         """Post new papers in this channel every day (Manage Server)."""
         require_admin(interaction)
@@ -71,6 +73,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
                 authors=_names(authors) or None,
                 categories=_names(categories),
                 keywords=_names(keywords),
+                exclude_keywords=_names(exclude),
                 max_papers=max_papers,
             )
             sub = Subscription(
@@ -96,14 +99,54 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command()
-    async def settings(self, interaction: discord.Interaction) -> None:
-        """Show this channel's digest settings."""
+    @app_commands.describe(
+        time="Local time of day, HH:MM",
+        timezone="IANA zone, e.g. Europe/Paris",
+        categories="arXiv categories, comma-separated ('-' for none)",
+        authors="Followed authors, comma-separated ('-' for the seed authors)",
+        keywords="Keywords, comma-separated ('-' for none)",
+        exclude="Leave out papers that mention any of these ('-' for none)",
+        max_papers="Most papers per digest",
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        time: str | None = None,
+        timezone: str | None = None,
+        categories: str | None = None,
+        authors: str | None = None,
+        keywords: str | None = None,
+        exclude: str | None = None,
+        max_papers: app_commands.Range[int, 1, 50] | None = None,
+    ) -> None:
+        """Show this channel's digest settings; with options, change them (Manage Server)."""
         sub = await asyncio.to_thread(self.book.subscription, interaction.channel_id or 0)
         if sub is None:
             await interaction.response.send_message(
                 "No digest here: an admin can run /digest subscribe.", ephemeral=True
             )
             return
+        changes = {
+            "categories": categories,
+            "authors": authors,
+            "keywords": keywords,
+            "exclude_keywords": exclude,
+        }
+        edits = {k: (_names(v) if v.strip() != "-" else None) for k, v in changes.items() if v is not None}
+        if edits or time or timezone or max_papers:
+            require_admin(interaction)
+            profile = sub.profile.model_dump()
+            profile |= {k: (v if v is not None or k == "authors" else []) for k, v in edits.items()}
+            if max_papers:
+                profile["max_papers"] = max_papers
+            try:
+                sub = Subscription(
+                    **(sub.model_dump() | {"time": time or sub.time, "tz": timezone or sub.tz}),
+                )
+                sub.profile = Profile.model_validate(profile)
+            except ValidationError as exc:
+                raise invalid(exc) from exc
+            sub = await asyncio.to_thread(self.book.subscribe, sub)
         await interaction.response.send_message(embed=digest_embeds.subscription_embed(sub), ephemeral=True)
 
     @app_commands.command()
