@@ -26,7 +26,7 @@ from bot.search.retriever import Retriever
 from bot.search.semantic import Embedder, load_embedder
 from bot.store import Store
 from bot.text import key, words
-from bot.trend import Period, Trend, count_by_period
+from bot.trend import LibraryShape, Period, Trend, count_by_period, library_shape
 
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
 MAX_QUERY_CHARS = 2000
@@ -309,6 +309,9 @@ class PaperService:
             if p.date and pattern.search(p.label + " " + p.abstract)
         ]
         return count_by_period(topic, dates, by, terms)
+
+    def library_shape(self) -> LibraryShape:
+        return library_shape(self.engine.dated_categories())
 
     def complete_titles(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(label, paper id) pairs for a title autocomplete box."""

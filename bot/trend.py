@@ -55,3 +55,26 @@ def count_by_period(
     return Trend(
         topic=topic, by=by, counts=[PeriodCount(period=p, n=counts[p]) for p in periods], terms=terms or []
     )
+
+
+class LibraryShape(BaseModel):
+    """Papers per month (per year past three years), split by category (the most common ones;
+    the rest as "other")."""
+
+    by: Period = "month"
+    periods: list[str]
+    series: dict[str, list[int]]  # category -> count per period
+
+
+def library_shape(dated: Iterable[tuple[dt.date, str]], top: int = 5) -> LibraryShape:
+    rows = sorted(dated)
+    if not rows:
+        return LibraryShape(periods=[], series={})
+    common = [name for name, _ in Counter(name for _, name in rows).most_common(top)]
+    by: Period = "month" if (rows[-1][0] - rows[0][0]).days <= 3 * 366 else "year"
+    periods = _periods(rows[0][0], rows[-1][0], by)
+    index = {p: i for i, p in enumerate(periods)}
+    series = {name: [0] * len(periods) for name in [*common, "other"]}
+    for day, name in rows:
+        series[name if name in common else "other"][index[period_of(day, by)]] += 1
+    return LibraryShape(by=by, periods=periods, series={k: v for k, v in series.items() if any(v)})

@@ -253,3 +253,33 @@ async def test_autocomplete_failures_offer_nothing(bot: PaperBot, monkeypatch: p
 async def test_category_autocomplete(bot: PaperBot) -> None:
     names = [c.name for c in await categories(fake_interaction(bot), "cs.")]
     assert "cs.LG" in names and len(names) <= CHOICES
+
+
+@pytest.mark.parametrize(
+    ("command", "kwargs", "name"),
+    [("trend", {"topic": "mean field games"}, "trend.png"), ("stats", {}, "library.png")],
+)
+async def test_charts_are_attached_to_their_embed(
+    bot: PaperBot, command: str, kwargs: dict, name: str
+) -> None:  # type: ignore[type-arg]
+    cog, interaction = Papers(bot), fake_interaction(bot)
+    await getattr(cog, command).callback(cog, interaction, **kwargs)
+    assert interaction.calls[0] == "defer"
+    sent = interaction.followup.send.await_args.kwargs
+    assert sent["file"].filename == name and sent["file"].fp.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sent["embed"].image.url == f"attachment://{name}" and within_limits(sent["embed"])
+    assert sent["allowed_mentions"].to_dict() == {"parse": []}
+
+
+async def test_trend_counts_in_the_embed_and_nothing_found_says_so(bot: PaperBot) -> None:
+    cog, interaction = Papers(bot), fake_interaction(bot)
+    await cog.trend.callback(cog, interaction, topic="mean field games", by="year")
+    embed = interaction.followup.send.await_args.kwargs["embed"]
+    counts = {c.period: c.n for c in bot.service.trend("mean field games").counts}
+    assert all(f"`{p}` {n}" in embed.description for p, n in counts.items())
+    empty = fake_interaction(bot)
+    await cog.trend.callback(cog, empty, topic="zzqx nothing")
+    [embed] = sent_embeds(empty)
+    assert "No paper" in embed.description and "file" not in empty.followup.send.await_args.kwargs
+    with pytest.raises(UsageError):
+        await cog.trend.callback(cog, fake_interaction(bot), topic="x", since="yesterday-ish")

@@ -26,6 +26,7 @@ from bot.dialogue import (
     rewritten_summary,
 )
 from bot.models import Answer, IngestReport, Paper, Stats
+from bot.trend import Trend
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 MESSAGE = 2000
@@ -210,6 +211,18 @@ def stats_embed(stats: Stats) -> discord.Embed:
     embed.add_field(name="Categories", value=clip(top or "none yet", FIELD_VALUE), inline=False)
     embed.add_field(name="Last ingest", value=stats.last_ingest or "never")
     embed.add_field(name="Last digest", value=stats.last_digest or "never")
+    return fit(embed)
+
+
+def trend_embed(trend: Trend) -> discord.Embed:
+    """The counts behind a /trend chart (the chart is attached to the same message)."""
+    if not trend.counts:
+        return _embed(f"Papers on “{clip(trend.topic, 200)}”", "No paper in the library mentions that.")
+    lines = [f"`{c.period}` {c.n}" for c in trend.counts]
+    embed = _embed(
+        f"Papers on “{clip(trend.topic, 200)}” per {trend.by}",
+        clip(" · ".join(lines), DESCRIPTION - 100) + f"\n**{trend.total} papers**",
+    )
     return fit(embed)
 
 

@@ -7,6 +7,7 @@ a paper titled "@everyone" must not ping a server.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 
 import discord
@@ -38,6 +39,14 @@ async def send_pages(
     view = Paginator(pages, interaction.user.id)
     view.message = await interaction.followup.send(
         embed=pages[0], view=view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
+    )
+
+
+async def send_chart(interaction: discord.Interaction, embed: discord.Embed, png: bytes, name: str) -> None:
+    """Follow up with an embed that shows a PNG chart attached to the same message."""
+    embed.set_image(url=f"attachment://{name}")
+    await interaction.followup.send(
+        embed=embed, file=discord.File(io.BytesIO(png), filename=name), allowed_mentions=NO_MENTIONS
     )
 
 

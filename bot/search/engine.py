@@ -301,6 +301,16 @@ class SearchEngine:
         ordinals = self.ordinals if mask is None else self.ordinals[mask]
         return [dt.date.fromordinal(int(o)) for o in ordinals[ordinals > 0]]
 
+    def dated_categories(self) -> list[tuple[dt.date, str]]:
+        """(date, first category) of every dated paper: the library's shape for /stats."""
+        c = self.columns
+        out = []
+        for row in np.flatnonzero(self.ordinals > 0):
+            start, end = c.category_offsets[row], c.category_offsets[row + 1]
+            name = c.category_names[c.category_ids[start]] if end > start else "other"
+            out.append((dt.date.fromordinal(int(self.ordinals[row])), name))
+        return out
+
     def topic_terms(self, text: str) -> list[str]:
         """A topic's terms, the rarest first (the ones that say most about it)."""
         return sorted(set(self.query_terms(text)), key=self.lexical.doc_freq)

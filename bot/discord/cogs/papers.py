@@ -1,17 +1,20 @@
-"""Papers: /paper, /author, /recent, /similar, /cite, /stats."""
+"""Papers: /paper, /author, /recent, /similar, /cite, /stats, /trend."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import library_png, trend_png
+from bot.dates import parse_date
 from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown
 from bot.discord.client import PaperBot
-from bot.discord.respond import send_pages, think
+from bot.discord.respond import send_chart, send_pages, think
 
 TITLE = "A title (typos are fine), an arXiv id, or #N for a result of the last list here"
 
@@ -76,10 +79,41 @@ class Papers(commands.Cog):
     @app_commands.command()
     @cooldown()
     async def stats(self, interaction: discord.Interaction) -> None:
-        """What the library holds: papers, authors, categories, last ingest."""
+        """What the library holds: papers, authors, categories, last ingest, and a chart."""
         await think(interaction)
         reply = await asyncio.to_thread(self.bot.dialogue.stats)
-        await send_pages(interaction, [embeds.stats_embed(reply.stats)])
+        shape = await asyncio.to_thread(self.bot.service.library_shape)
+        embed = embeds.stats_embed(reply.stats)
+        if not shape.periods:
+            await send_pages(interaction, [embed])
+            return
+        png = await asyncio.to_thread(library_png, shape)
+        await send_chart(interaction, embed, png, "library.png")
+
+    @app_commands.command()
+    @app_commands.describe(
+        topic="Words every counted paper contains, e.g. mean field games",
+        by="Count per year or per month",
+        since="From this date on: YYYY, YYYY-MM or May 2023",
+    )
+    @cooldown()
+    async def trend(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 200],
+        by: Literal["year", "month"] = "year",
+        since: str | None = None,
+    ) -> None:
+        """How many papers on a topic per year or month, as a chart."""
+        start = parse_date(since) if since else None  # a bad date fails now, before "thinking…"
+        await think(interaction)
+        result = await asyncio.to_thread(self.bot.service.trend, topic, by, start)
+        embed = embeds.trend_embed(result)
+        if not result.counts:
+            await send_pages(interaction, [embed])
+            return
+        png = await asyncio.to_thread(trend_png, result)
+        await send_chart(interaction, embed, png, "trend.png")
 
 
 async def setup(bot: PaperBot) -> None:
