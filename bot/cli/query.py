@@ -42,7 +42,6 @@ def service_for(ctx: typer.Context) -> PaperService:
         st.store,
         embedder=st.settings.semantic,
         rewriter=rewriter_for(st.settings),
-        search_backend=st.settings.search_backend,
     )
 
 

@@ -119,10 +119,4 @@ class DigestRunner:
         return done
 
     def _undo(self, channel_id: int, day: str) -> None:
-        from bot.digest.book import _run
-
-        with self.store.atomic(lock="digest"):
-            _run(self.store, "DELETE FROM posted WHERE channel_id = ? AND digest_date = ?", (channel_id, day))
-            _run(
-                self.store, "DELETE FROM digests WHERE channel_id = ? AND digest_date = ?", (channel_id, day)
-            )
+        self.book.undo(channel_id, day)
