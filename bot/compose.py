@@ -39,6 +39,5 @@ def build_service(settings: Settings, store: Store | None = None) -> PaperServic
         store or open_store(settings.store_url()),
         embedder=settings.semantic,
         rewriter=rewriter(settings),
-        search_backend=settings.search_backend,
         arxiv=arxiv_client(settings, retries=LOOKUP_RETRIES),
     )

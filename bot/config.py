@@ -42,10 +42,6 @@ class Settings(BaseSettings):
     )
     cooldown_seconds: float = Field(5.0, description="per-user cooldown on expensive commands")
     semantic: bool = Field(True, description="use static embeddings (wordllama) in search")
-    search_backend: str = Field(
-        "auto",
-        description="auto: PostgreSQL searches in the database, SQLite in process; local: always in process",
-    )
     llm_base_url: str | None = Field(
         None, description="optional OpenAI-compatible endpoint to rewrite answers"
     )

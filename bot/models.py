@@ -92,10 +92,6 @@ class Paper(BaseModel):
     def links(self) -> dict[str, str]:
         return paper_links.links_for(self.label, self.arxiv_id, self.version)
 
-    def search_text(self) -> str:
-        """Every text of the paper that search should see."""
-        return " ".join([self.label, " ".join(self.authors), self.abstract, *self.other_abstracts])
-
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (``paperbot list --json``)."""
         data = self.model_dump(mode="json")

@@ -57,13 +57,11 @@ class PaperService:
         store: Store,
         embedder: Embedder | bool | None = True,
         rewriter: Callable[[Answer], Answer] | None = None,
-        search_backend: str = "auto",
         arxiv: ArxivClient | None = None,
     ) -> None:
         self.store = store
         self.arxiv = arxiv  # looks up linked papers the corpus lacks; None: offline
         self.rewriter = rewriter
-        self.search_backend = search_backend  # "auto" (the store's own) or "local" (in-process)
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._engine: Retriever | None = None
@@ -95,20 +93,13 @@ class PaperService:
         return self._engine
 
     def _build_engine(self) -> Retriever:
-        """PostgreSQL searches in the database; SQLite with indexes saved beside its file."""
-        if self.store.kind == "postgresql" and self.search_backend != "local":
-            from bot.search.pg import PostgresRetriever
-
-            return PostgresRetriever.build(self.store, self.embedder)  # type: ignore[arg-type]
+        """The one in-process index on both backends, cached in the store's index folder (beside
+        a SQLite file; under the user cache dir for PostgreSQL)."""
         return load_or_build(self.store, self.embedder, self.store.index_folder())
 
     def invalidate(self) -> None:
         """Look at the corpus version on the next call (after an ingest by this process)."""
         self._checked_at = -VERSION_CHECK_SECONDS
-
-    def warm_up(self) -> None:
-        """Build the index now rather than on the first question."""
-        self.ask("warm up")
 
     # -- retrieval ------------------------------------------------------------------------
     def route(self, text: str) -> Query:
@@ -332,7 +323,7 @@ class PaperService:
             authors=len(self.engine.authors),
             categories=dict(categories.most_common()),
             untitled=untitled,
-            last_ingest=last["finished_at"] if last else None,
+            last_ingest=last.finished_at if last else None,
             last_digest=self.store.get_meta("last_digest"),
         )
 

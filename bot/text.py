@@ -138,9 +138,3 @@ def key(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Retrieval tokens: folded words without stopwords."""
     return [w for w in words(text) if w not in STOPWORDS]
-
-
-def clean_line(text: str) -> str:
-    """Collapse runs of white space and drop control characters."""
-    text = "".join(c if c.isprintable() or c == " " else " " for c in text)
-    return " ".join(text.split())

@@ -1,4 +1,5 @@
-"""The PostgreSQL backend against a real server the suite starts itself (PostgreSQL 15)."""
+"""The PostgreSQL backend against a real server the suite starts itself (PostgreSQL 15): the bot
+end to end. The store's own contract is tests/test_store_contract.py, on both backends."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pg_server import create_database, find_bindir, postgres_server
-from bot.evaluation import evaluate
+from bot.evaluation import EvalReport, evaluate
 from bot.ingest.pipeline import ingest_paths
+from bot.models import Paper
 from bot.service import PaperService
-from bot.store import SQLiteStore, open_store
+from bot.store import SQLiteStore, Store, open_store
 from tests.conftest import FIXTURES, SEEDS
 
 pytestmark = pytest.mark.skipif(
@@ -28,6 +30,14 @@ EVAL = FIXTURES / "eval"
 def pg_server() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def index_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PostgreSQL's search index is cached under the user cache dir: a temporary one here (the
+    CLI processes the tests start inherit it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 @pytest.fixture
@@ -58,21 +68,50 @@ def test_same_papers_as_sqlite_and_idempotent(pg_url: str, seeded_db: Path) -> N
     assert on_pg == on_sqlite
 
 
-def test_dev_set_targets_on_postgres(pg_url: str) -> None:
+def _evaluate(store: Store) -> EvalReport:
+    return evaluate(
+        PaperService(store),
+        EVAL / "dev_questions.jsonl",
+        EVAL / "dev_authors.jsonl",
+        EVAL / "dev_routing.jsonl",
+    )
+
+
+def test_dev_set_scores_the_same_as_on_sqlite(pg_url: str, seeded_db: Path) -> None:
+    """One ranker over both backends: the same papers give the same answers."""
     store = open_store(pg_url)
     try:
         ingest_paths(store, [SEEDS])
-        report = evaluate(
-            PaperService(store),
-            EVAL / "dev_questions.jsonl",
-            EVAL / "dev_authors.jsonl",
-            EVAL / "dev_routing.jsonl",
-        )
+        on_pg = _evaluate(store)
     finally:
         store.close()
-    assert report.questions.hit_at_1 >= 0.97 and report.questions.mrr_at_10 >= 0.98, report.failures
-    assert report.author_precision == report.author_recall == 1.0
-    assert report.routing_passed == report.routing_total
+    with SQLiteStore(seeded_db) as sqlite:
+        on_sqlite = _evaluate(sqlite)
+    assert on_pg.questions == on_sqlite.questions and on_pg.failures == on_sqlite.failures
+    assert on_pg.questions.hit_at_1 >= 0.96 and on_pg.questions.mrr_at_10 >= 0.98, on_pg.failures
+    assert on_pg.author_precision == on_pg.author_recall == 1.0
+    assert on_pg.routing_passed == on_pg.routing_total
+
+
+def test_the_index_is_cached_per_database_and_follows_the_corpus(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        ingest_paths(store, [SEEDS])
+        folder = store.index_folder()
+        assert folder is not None and not folder.exists()
+        first = PaperService(store, embedder=False)
+        assert first.search("GKD")[0].paper.title.startswith("On-Policy Distillation")
+        saved = json.loads((folder / "meta.json").read_text())
+        assert saved["store_id"] == store.store_id() and saved["corpus_version"] == store.corpus_version()
+        second = PaperService(store, embedder=False)  # another process: loads the saved index
+        assert [h.paper.id for h in second.search("GKD")] == [h.paper.id for h in first.search("GKD")]
+        store.put_paper(Paper(id="zz1", title="Zyzzyva Sampling for Reward Models", abstract="Zyzzyva."))
+        store.bump_corpus_version()
+        first.invalidate()
+        assert first.search("zyzzyva sampling")[0].paper.id == "zz1"
+        assert json.loads((folder / "meta.json").read_text())["corpus_version"] == store.corpus_version()
+    finally:
+        store.close()
 
 
 def test_cli_on_postgres(pg_url: str, tmp_path: Path) -> None:
@@ -136,32 +175,3 @@ def test_hostile_queries_on_postgres(pg_url: str) -> None:
         assert store.count_papers() == 53
     finally:
         store.close()
-
-
-def test_word_and_author_counts_follow_the_papers(pg_url: str) -> None:
-    """terms.df and author_keys.papers are kept by put_papers/delete_paper, not recounted per
-    query: after an ingest, a re-ingest, an update and a delete they equal a full recount."""
-    store = open_store(pg_url)
-    try:
-        ingest_paths(store, [SEEDS])
-        ingest_paths(store, [SEEDS])
-        first = next(store.iter_papers())
-        store.put_paper(
-            first.model_copy(update={"abstract": "A new abstract on zyzzyva words.", "authors": ["Zed Q"]})
-        )
-        store.delete_paper(next(p.id for p in store.iter_papers() if p.id != first.id))
-        kept = dict(store._execute("SELECT term, df FROM terms WHERE df > 0"))
-        recount = dict(store._execute("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM papers')"))
-        assert kept == recount and kept["zyzzyva"] == 1
-        authors = dict(store._execute("SELECT author_key, papers FROM author_keys WHERE papers > 0"))
-        assert authors == {k: c for k, (_, c) in _recount_authors(store).items()}
-        assert authors["zed q"] == 1
-    finally:
-        store.close()
-
-
-def _recount_authors(store: object) -> dict[str, tuple[str, int]]:
-    rows = store._execute(  # type: ignore[attr-defined]
-        "SELECT author_key, '', COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key"
-    )
-    return {key: (name, int(count)) for key, name, count in rows}

@@ -22,13 +22,17 @@ from bot.text import fold, tokens
 
 
 def followed_authors(profile: Profile, library: Sequence[Paper]) -> dict[str, str]:
-    """Folded key -> display name of the authors the profile follows (default: the library's)."""
-    names = profile.authors if profile.authors is not None else [a for p in library for a in p.authors]
-    return {
-        author_key(n): n
-        for n in names
-        if author_key(n) and author_key(n) not in ("gemma team", "gemini team")
-    }
+    """Folded key -> display name of the authors the profile follows (default: the library's
+    people; a collective byline such as "Gemma Team" is followed only when named)."""
+    if profile.authors is not None:
+        return {author_key(n): n for n in profile.authors if author_key(n)}
+    names = [a for p in library for a in p.authors]
+    return {author_key(n): n for n in names if author_key(n) and not is_collective(n)}
+
+
+def is_collective(name: str) -> bool:
+    """A byline naming a group, not a person: "Gemma Team", "the XYZ Collaboration"."""
+    return author_key(name).endswith((" team", " collaboration", " consortium"))
 
 
 def excluded(paper: Paper, profile: Profile) -> bool:

@@ -166,5 +166,4 @@ class DigestRunner:
         return True
 
     def _undo(self, channel_id: int, day: str) -> None:
-        with self.store.atomic(lock="digest"):
-            self.book.forget(channel_id, day)
+        self.book.undo(channel_id, day)

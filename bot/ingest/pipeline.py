@@ -8,6 +8,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.errors import UsageError
+from bot.ingest import formats
 from bot.ingest.merge import best_versions, merge
 from bot.ingest.reader import open_binary, read_lines
 from bot.ingest.seeds import ParsedPaper, looks_like_seed, parse_seed_lines
@@ -44,22 +45,13 @@ def detect_parser(path: Path) -> Parser | None:
     """Pick the parser from the file's first bytes, not its name."""
     with open_binary(path) as stream:
         head = stream.read(4096).decode("utf-8", errors="replace")
-    for sniff, parser in _extra_formats():  # structured formats first: an RSS line may read "Abstract:"
+    for sniff, parser in formats.FORMATS:  # structured formats first: an RSS line may read "Abstract:"
         if sniff(head):
             return parser
     if looks_like_seed(head):
         return parse_seed_file
     # Plain text is the seed format: its parser reports each line it cannot use.
     return parse_seed_file if path.suffix == ".txt" else None
-
-
-def _extra_formats() -> list[tuple[Callable[[str], bool], Parser]]:
-    """Formats that live in their own modules (arXiv feeds, bulk metadata)."""
-    try:
-        from bot.ingest import formats
-    except ImportError:  # pragma: no cover - the module is optional
-        return []
-    return formats.FORMATS
 
 
 class Ingest:

@@ -1,8 +1,12 @@
 """Build a search engine from a store in one streaming pass, and keep it on disk.
 
-Papers are read in id order, in chunks; each chunk is analysed for the lexical indexes
-and embedded (only papers whose text changed since their stored embedding). Nothing
-holds the whole corpus as Paper objects, so a million papers fit in a few GB.
+The same build serves both backends: it reads the store only through the ``Store`` protocol
+(papers in id order, stored embeddings, author names, the corpus version). Papers are read in
+chunks; each chunk is analysed for the lexical indexes and embedded (only papers whose text
+changed since their stored embedding). Nothing holds the whole corpus as Paper objects, so a
+million papers fit in a few GB. ``build_engine`` takes the stream of papers to index, so a
+later change feed ("papers changed since version V", the version saved in the index's meta)
+can build a small segment from the changed papers alone.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -35,16 +39,22 @@ CHUNK = 2048
 FORMAT = 5  # bump when the saved layout changes
 
 
-def _chunks(papers: Iterator[Paper], size: int) -> Iterator[list[Paper]]:
-    while chunk := list(itertools.islice(papers, size)):
+def _chunks(papers: Iterable[Paper], size: int) -> Iterator[list[Paper]]:
+    stream = iter(papers)
+    while chunk := list(itertools.islice(stream, size)):
         yield chunk
 
 
-def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | None = None) -> SearchEngine:
-    """Build the engine in one pass over the store. With ``spill`` (the folder being saved), each
-    large part is written there as soon as it is complete and mapped back from the file, so a
-    build holds one large part in memory at a time, not all of them (1M papers: the postings
-    are about 1 GB, the vectors 1 GB)."""
+def build_engine(
+    store: Store,
+    embedder: Embedder | None = None,
+    spill: Path | None = None,
+    papers: Iterable[Paper] | None = None,
+) -> SearchEngine:
+    """Build the engine in one pass over ``papers`` (default: every paper of the store, in id
+    order). With ``spill`` (the folder being saved), each large part is written there as soon as
+    it is complete and mapped back from the file, so a build holds one large part in memory at a
+    time, not all of them (1M papers: the postings are about 1 GB, the vectors 1 GB)."""
     analyzer = Analyzer()
     body, titles_field, author_papers = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
     ids: list[str] = []
@@ -56,7 +66,7 @@ def build_engine(store: Store, embedder: Embedder | None = None, spill: Path | N
     waiting: deque[Future[np.ndarray]] = deque()
     vectors = _Vectors(embedder.dim if embedder else 0, spill)
     pool = ThreadPoolExecutor(1)
-    for chunk in _chunks(store.iter_papers(), CHUNK):
+    for chunk in _chunks(store.iter_papers() if papers is None else papers, CHUNK):
         for paper in chunk:
             ids.append(paper.id)
             titles.append(key(paper.label))
@@ -217,8 +227,13 @@ def saved_meta(folder: Path) -> dict[str, object] | None:
 
 
 def load_or_build(store: Store, embedder: Embedder | None, folder: Path | None) -> SearchEngine:
-    """The saved engine when it matches the corpus version and embedder, else a new one saved."""
-    meta = {"corpus_version": store.corpus_version(), "embedder": embedder.name if embedder else None}
+    """The saved engine when it matches the database, its corpus version and the embedder, else
+    a new one saved (``folder`` None: built in memory, not saved)."""
+    meta = {
+        "store_id": store.store_id(),
+        "corpus_version": store.corpus_version(),
+        "embedder": embedder.name if embedder else None,
+    }
     if folder is not None and saved_meta(folder) == {**meta, "format": FORMAT}:
         try:
             return load_engine(folder, embedder)

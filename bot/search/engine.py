@@ -2,7 +2,7 @@
 
 The engine keeps lean per-document arrays (ids, folded titles, dates, categories) and
 returns document indexes with scores; the service fetches the papers from the store.
-It saves to a folder and loads memory-mapped (see ``bot.search.persist``).
+``bot.search.build`` builds it from a store, saves it to a folder and loads it memory-mapped.
 """
 
 from __future__ import annotations

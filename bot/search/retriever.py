@@ -1,7 +1,7 @@
 """What the service needs from a search backend: papers named by id, filters as a model.
 
-``SearchEngine`` (in-process indexes, saved beside a SQLite database) implements it; a
-database backend can implement it in SQL. The service never sees rows, masks or SQL.
+``SearchEngine`` (the in-process indexes, built from either store by ``bot.search.build``)
+implements it. The service never sees rows, masks or SQL.
 """
 
 from __future__ import annotations

@@ -1,23 +1,32 @@
-"""Storage behind one small interface. Nothing above this package writes SQL.
+"""Storage behind one protocol (``bot.store.base.Store``). Nothing above this package writes SQL.
 
 SQLite (one file, no server) is the default; PostgreSQL serves deployments with several
-processes. ``open_store`` picks one from a database URL.
+processes or hosts. ``open_store`` picks one from a database URL. The modules:
+
+- ``base``: the ``Store`` and ``DigestStore`` protocols, their typed rows and shared semantics;
+- ``sqlite`` / ``postgres``: papers, embeddings, ingest log, meta and settings per backend;
+- ``digests``: the digest's tables, one set of statements for both backends;
+- ``migrations`` / ``pg_migrations``: each backend's versioned schema.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
 
 from bot.errors import UsageError
+from bot.store.base import DigestStore, IngestRow, Store, StoredVector, SubscriptionRow, UnlinkedTitle
 from bot.store.sqlite import SQLiteStore
 
-if TYPE_CHECKING:
-    from bot.store.postgres import PostgresStore
-
-    Store: TypeAlias = SQLiteStore | PostgresStore
-else:
-    Store = SQLiteStore  # the PostgreSQL store is imported only when it is used
+__all__ = [
+    "DigestStore",
+    "IngestRow",
+    "SQLiteStore",
+    "Store",
+    "StoredVector",
+    "SubscriptionRow",
+    "UnlinkedTitle",
+    "open_store",
+]
 
 
 def open_store(database_url: str | None = None, path: str | Path | None = None) -> Store:

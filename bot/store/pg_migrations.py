@@ -137,4 +137,19 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX author_keys_papers ON author_keys (papers DESC)",
         ],
     ),
+    (
+        7,
+        "search runs in process on both backends: the in-database search structures go",
+        [
+            # The in-process index (bot.search.build) is built from the papers themselves; the
+            # tsvectors, vocabulary, author counts and trigram indexes served only the removed
+            # in-database ranker, and every write paid for them.
+            "DROP TABLE IF EXISTS terms",
+            "DROP TABLE IF EXISTS author_keys",
+            """ALTER TABLE papers DROP COLUMN IF EXISTS tsv, DROP COLUMN IF EXISTS title_tsv,
+                 DROP COLUMN IF EXISTS label_key, DROP COLUMN IF EXISTS categories,
+                 DROP COLUMN IF EXISTS has_code""",
+            "DROP INDEX IF EXISTS paper_authors_key_trgm",
+        ],
+    ),
 ]

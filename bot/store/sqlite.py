@@ -1,23 +1,24 @@
-"""The embedded SQLite store: one file, WAL, versioned migrations, one transaction per ingest."""
+"""The embedded SQLite store: one file, WAL, versioned migrations, one transaction per ingest.
+
+Implements ``bot.store.base.Store`` (see there for the semantics both backends share)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.models import IngestReport, Paper, author_rows
+from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
+from bot.store.base import now as _now
+from bot.store.digests import DigestRows
 from bot.store.migrations import SQLITE_MIGRATIONS
 from bot.text import key
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SQLiteStore:
@@ -26,8 +27,6 @@ class SQLiteStore:
     One connection per thread (SQLite connections must not be shared across threads);
     ``atomic()`` wraps a unit of work in one transaction.
     """
-
-    kind = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -77,8 +76,9 @@ class SQLiteStore:
     def atomic(self, lock: str | None = None) -> Iterator[None]:
         """One transaction; nested calls join the outer one. On error nothing is written.
 
-        ``lock`` is accepted for parity with PostgreSQL: here BEGIN IMMEDIATE already makes
-        writers take turns.
+        ``lock`` is honoured by a stronger lock: BEGIN IMMEDIATE takes the database's one write
+        lock until commit, so every unit of work that writes takes turns with every other one,
+        whatever its lock's name (in this process's threads and in other processes).
         """
         if self.db.in_transaction:
             yield
@@ -135,42 +135,36 @@ class SQLiteStore:
         row = self.db.execute("SELECT data FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
         return Paper.model_validate_json(row[0]) if row else None
 
-    def find_by_title_key(self, title_key: str) -> list[Paper]:
-        rows = self.db.execute("SELECT data FROM papers WHERE title_key = ?", (title_key,))
-        return [Paper.model_validate_json(row[0]) for row in rows]
-
     def put_paper(self, paper: Paper) -> None:
         """Insert or replace one paper (and its author rows)."""
-        self.db.execute(
-            """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(id) DO UPDATE SET title_key=excluded.title_key, arxiv_id=excluded.arxiv_id,
-                 date=excluded.date, category=excluded.category, data=excluded.data,
-                 updated_at=excluded.updated_at""",
-            _paper_row(paper, _now()),
-        )
-        self.db.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper.id,))
-        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows([paper]))
+        self.put_papers([paper])
 
     def put_papers(self, papers: list[Paper]) -> None:
-        """Insert papers known to be new (no existing row to replace): one statement per table."""
+        """Insert or replace papers and their author rows: one statement per table for the batch.
+        A replaced paper keeps its added_at and its embeddings (stale ones are told by their hash)."""
         if not papers:
             return
         now = _now()
-        self.db.executemany(
-            "INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [_paper_row(p, now) for p in papers],
-        )
-        self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows(papers))
+        with self.atomic():
+            self.db.executemany(
+                """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET title_key=excluded.title_key, arxiv_id=excluded.arxiv_id,
+                     date=excluded.date, category=excluded.category, data=excluded.data,
+                     updated_at=excluded.updated_at""",
+                [_paper_row(p, now) for p in papers],
+            )
+            self.db.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(p.id,) for p in papers])
+            self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows(papers))
 
-    def unlinked_titles(self) -> list[tuple[str, str, str]]:
-        """(id, title key, first author key) of titled papers without an arXiv id."""
+    def unlinked_titles(self) -> list[UnlinkedTitle]:
+        """Titled papers without an arXiv id, with their first author's key."""
         rows = self.db.execute(
             """SELECT p.id, p.title_key, a.author_key FROM papers p
                JOIN paper_authors a ON a.paper_id = p.id AND a.position = 0
                WHERE p.arxiv_id IS NULL AND p.title_key IS NOT NULL"""
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [UnlinkedTitle(row[0], row[1], row[2]) for row in rows]
 
     def known_arxiv_ids(self, arxiv_ids: list[str]) -> list[str]:
         found: list[str] = []
@@ -187,20 +181,24 @@ class SQLiteStore:
         self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
-        """Every paper, oldest insert first, streamed in batches."""
-        last = ""
-        while True:
-            rows = self.db.execute(
+        """Every paper in id order, read a page of ``batch`` at a time."""
+        return in_pages(
+            lambda last: self.db.execute(
                 "SELECT id, data FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
             ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield Paper.model_validate_json(row[1])
-            last = rows[-1][0]
+        )
 
     def untitled_papers(self) -> list[Paper]:
         rows = self.db.execute("SELECT data FROM papers WHERE title_key IS NULL")
+        return [Paper.model_validate_json(row[0]) for row in rows]
+
+    def papers_from_sources(self, suffix: str) -> list[Paper]:
+        """Papers one of whose sources (file names) ends with ``suffix`` (".txt": the seeds)."""
+        rows = self.db.execute(
+            """SELECT data FROM papers WHERE EXISTS (
+                 SELECT 1 FROM json_each(papers.data, '$.sources') WHERE value LIKE '%' || ?)""",
+            (suffix,),
+        )
         return [Paper.model_validate_json(row[0]) for row in rows]
 
     def count_papers(self) -> int:
@@ -209,21 +207,16 @@ class SQLiteStore:
     # -- authors -----------------------------------------------------------------------
     def author_names(self) -> dict[str, tuple[str, int]]:
         """Folded key -> (display spelling, number of papers). Accented spellings win."""
-        result: dict[str, tuple[str, int]] = {}
-        rows = self.db.execute(
-            "SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key, name"
+        return display_names(
+            self.db.execute(
+                "SELECT author_key, name, COUNT(DISTINCT paper_id) FROM paper_authors GROUP BY author_key, name"
+            )
         )
-        for folded, name, count in rows:
-            shown, total = result.get(folded, (name, 0))
-            if not name.isascii() and shown.isascii():
-                shown = name  # keep the spelling with accents for display
-            result[folded] = (shown, total + count)
-        return result
 
     # -- embeddings ------------------------------------------------------------------------
-    def embeddings_for(self, model: str, paper_ids: list[str]) -> dict[str, tuple[str, bytes]]:
+    def embeddings_for(self, model: str, paper_ids: list[str]) -> dict[str, StoredVector]:
         """paper id -> (text hash, float16 vector bytes) of the given papers, for one model."""
-        found: dict[str, tuple[str, bytes]] = {}
+        found: dict[str, StoredVector] = {}
         for start in range(0, len(paper_ids), 500):
             chunk = paper_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -231,7 +224,7 @@ class SQLiteStore:
                 f"SELECT paper_id, text_hash, vector FROM embeddings WHERE model = ? AND paper_id IN ({marks})",
                 [model, *chunk],
             )
-            found.update((row[0], (row[1], row[2])) for row in rows)
+            found.update((row[0], StoredVector(row[1], bytes(row[2]))) for row in rows)
         return found
 
     def index_folder(self) -> Path | None:
@@ -250,14 +243,7 @@ class SQLiteStore:
     def record_ingest(self, report: IngestReport) -> None:
         self.db.execute(
             "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                _now(),
-                report.added,
-                report.updated,
-                report.unchanged,
-                len(report.skipped),
-                json.dumps(report.files),
-            ),
+            ingest_row(report),
         )
         if report.added or report.updated:
             self.bump_corpus_version()
@@ -269,9 +255,21 @@ class SQLiteStore:
     def corpus_version(self) -> int:
         return int(self.get_meta("corpus_version") or 0)
 
-    def last_ingest(self) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT * FROM ingests ORDER BY id DESC LIMIT 1").fetchone()
-        return dict(row) if row else None
+    def last_ingest(self) -> IngestRow | None:
+        row = self.db.execute(
+            "SELECT finished_at, added, updated, unchanged, skipped, files FROM ingests ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return IngestRow(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) if row else None
+
+    def store_id(self) -> str:
+        """A random id given to this database once: tells a cached index of another database.
+        Read first: a write would wait for another process's ingest."""
+        if found := self.get_meta("store_id"):
+            return found
+        self.db.execute(
+            "INSERT INTO meta VALUES ('store_id', ?) ON CONFLICT(key) DO NOTHING", (uuid.uuid4().hex,)
+        )
+        return str(self.get_meta("store_id"))
 
     def get_meta(self, name: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
@@ -297,6 +295,14 @@ class SQLiteStore:
         """Ids of the channels where every message is answered."""
         rows = self.db.execute("SELECT channel_id FROM channel_settings WHERE free_text = 1")
         return {int(row[0]) for row in rows}
+
+    # -- the digest's tables (bot.store.digests) ----------------------------------------------
+    @property
+    def digests(self) -> DigestRows:
+        return DigestRows(self._rows)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
 
 
 def _paper_row(paper: Paper, now: str) -> tuple[object, ...]:

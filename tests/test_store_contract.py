@@ -1,0 +1,364 @@
+"""The ``Store`` protocol's contract: the same tests against SQLite and a real PostgreSQL server.
+
+Every method of ``bot.store.base.Store`` and ``DigestStore`` is exercised on both backends; a
+behaviour that differs between them fails here. PostgreSQL runs on a throwaway server the
+module starts (skipped where no server binary is installed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.pg_server import create_database, find_bindir, postgres_server
+from bot.ingest.pipeline import ingest_paths
+from bot.models import IngestReport, Paper, paper_id
+from bot.store import IngestRow, SQLiteStore, Store, StoredVector, SubscriptionRow, UnlinkedTitle, open_store
+from bot.store.base import DigestStore
+from bot.store.digests import DigestRows
+from bot.store.migrations import SQLITE_MIGRATIONS
+from bot.store.pg_migrations import POSTGRES_MIGRATIONS
+from tests.conftest import SEEDS
+
+NO_PG = find_bindir() is None
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(NO_PG, reason="no PostgreSQL"))]
+Opener = Callable[[], Store]
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens a store on one fresh database; each call is another connection (another process)."""
+    if request.param == "sqlite":
+        path = tmp_path / "contract.db"
+        return lambda: SQLiteStore(path)
+    name = "c_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
+    url = create_database(request.getfixturevalue("pg_server"), name)
+    return lambda: open_store(url)
+
+
+@pytest.fixture
+def store(opener: Opener) -> Iterator[Store]:
+    s = opener()
+    yield s
+    s.close()
+
+
+def paper(title: str | None, authors: list[str], abstract: str = "An abstract.", **extra: object) -> Paper:
+    return Paper(id=paper_id(title, abstract), title=title, authors=authors, abstract=abstract, **extra)  # type: ignore[arg-type]
+
+
+def kind(store: Store) -> str:
+    return "sqlite" if isinstance(store, SQLiteStore) else "postgresql"
+
+
+# -- the protocol ---------------------------------------------------------------------------
+def _members(protocol: type) -> dict[str, inspect.Signature | None]:
+    out: dict[str, inspect.Signature | None] = {}
+    for name, value in vars(protocol).items():
+        if name.startswith("_") and name not in ("__enter__", "__exit__"):
+            continue
+        out[name] = inspect.signature(value) if inspect.isfunction(value) else None
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_both_backends_implement_the_protocol(backend: str) -> None:
+    from bot.store.postgres import PostgresStore
+
+    cls = SQLiteStore if backend == "sqlite" else PostgresStore
+    for protocol, implementation in [(Store, cls), (DigestStore, DigestRows)]:
+        for name, wanted in _members(protocol).items():
+            if name == "path":
+                continue  # an attribute set in __init__
+            assert hasattr(implementation, name), f"{implementation.__name__} lacks {name}"
+            if wanted is not None:
+                got = inspect.signature(getattr(implementation, name))
+                assert [(p.name, p.default) for p in got.parameters.values()] == [
+                    (p.name, p.default) for p in wanted.parameters.values()
+                ], f"{implementation.__name__}.{name}{got} != {wanted}"
+    # ``db`` is SQLite's connection: private to bot.store like every connection (test_layers.py).
+    extra = [n for n in vars(cls) if not n.startswith("_") and n not in _members(Store) and n != "db"]
+    assert not extra, f"public methods outside the protocol: {extra}"
+
+
+# -- schema -----------------------------------------------------------------------------------
+def test_migrations_apply_once(opener: Opener) -> None:
+    with opener() as first:
+        newest = (SQLITE_MIGRATIONS if kind(first) == "sqlite" else POSTGRES_MIGRATIONS)[-1][0]
+        assert first.schema_version() == newest
+        assert first.migrate() == []
+    with opener() as again:  # a second process opening the database applies nothing
+        assert again.migrate() == [] and again.schema_version() == newest
+
+
+# -- papers -----------------------------------------------------------------------------------
+def test_ingest_is_idempotent_and_versions_follow_it(store: Store) -> None:
+    assert store.corpus_version() == 0 and store.last_ingest() is None
+    first = ingest_paths(store, [SEEDS])
+    version = store.corpus_version()
+    second = ingest_paths(store, [SEEDS])
+    assert (first.added, second.added, second.updated, second.unchanged) == (53, 0, 0, 53)
+    assert store.count_papers() == 53
+    assert version == 1 and store.corpus_version() == version  # nothing changed: same version
+    last = store.last_ingest()
+    assert isinstance(last, IngestRow) and (last.added, last.unchanged) == (0, 53)
+    assert last.files == second.files and last.finished_at
+
+
+def test_put_papers_upserts(store: Store) -> None:
+    a, b = paper("Alpha", ["Ann One", "Bo Two"]), paper("Beta", ["Bo Two"], arxiv_id="2401.00001")
+    store.put_papers([a, b])
+    a2 = a.model_copy(update={"authors": ["Cy Three"], "abstract": "A new abstract."})
+    c = paper("Gamma", ["Ann One"])
+    store.put_papers([a2, c])  # one replaced, one new, in one batch
+    assert store.count_papers() == 3
+    assert store.get_paper(a.id) == a2
+    assert store.author_names() == {
+        "bo two": ("Bo Two", 1),
+        "cy three": ("Cy Three", 1),
+        "ann one": ("Ann One", 1),
+    }
+    b2 = b.model_copy(update={"arxiv_id": "2401.00002", "title": "Beta v2"})
+    store.put_paper(b2)
+    assert store.get_paper(b.id) == b2 and store.find_by_arxiv_id("2401.00001") is None
+    assert store.find_by_arxiv_id("2401.00002") == b2
+
+
+def test_reads_of_papers(store: Store) -> None:
+    a = paper("Alpha", ["Ann One"], arxiv_id="2401.00001", sources=["a.txt"])
+    b = paper("Beta", ["Bo Two"], sources=["feed.xml"])
+    u = paper(None, ["Cy Three"], "RLDS is an ecosystem.", sources=["b.txt", "c.xml"])
+    store.put_papers([a, b, u])
+    assert store.get_papers([b.id, "nope", a.id, b.id]) == [b, a]
+    assert store.get_papers([]) == [] and store.get_paper("nope") is None
+    assert store.known_arxiv_ids(["2401.00001", "2401.99999"]) == ["2401.00001"]
+    assert store.known_arxiv_ids([]) == []
+    assert store.untitled_papers() == [u]
+    assert sorted(store.unlinked_titles()) == [UnlinkedTitle(b.id, "beta", "bo two")]
+    assert sorted(p.id for p in store.papers_from_sources(".txt")) == sorted([a.id, u.id])
+    assert store.papers_from_sources(".json") == []
+
+
+def test_iter_papers_streams_in_id_order(store: Store) -> None:
+    papers = [paper(f"Paper {n}", [f"Author {n}"]) for n in range(7)]
+    store.put_papers(papers)
+    assert [p.id for p in store.iter_papers(batch=2)] == sorted(p.id for p in papers)
+
+
+def test_delete_paper_takes_its_rows(store: Store) -> None:
+    a, b = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"])
+    store.put_papers([a, b])
+    store.put_embeddings("m", [(a.id, "h", b"\x00\x01")])
+    store.delete_paper(a.id)
+    store.delete_paper("nope")
+    assert [p.id for p in store.iter_papers()] == [b.id]
+    assert store.author_names() == {"bo two": ("Bo Two", 1)}
+    assert store.embeddings_for("m", [a.id]) == {}
+
+
+def test_author_names_keep_accents_and_count_papers(store: Store) -> None:
+    store.put_papers(
+        [
+            paper("One", ["Julien Perolat"]),
+            paper("Two", ["Julien Pérolat", "X Y"]),
+            paper("Three", ["julien perolat"]),
+        ]
+    )
+    names = store.author_names()
+    assert names["julien perolat"] == ("Julien Pérolat", 3) and names["x y"] == ("X Y", 1)
+
+
+# -- embeddings and the index folder -----------------------------------------------------------
+def test_embeddings_are_kept_per_model_and_survive_an_upsert(store: Store) -> None:
+    a, b = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"])
+    store.put_papers([a, b])
+    store.put_embeddings("m1", [(a.id, "h1", b"\x01\x02"), (b.id, "h2", b"\x03\x04")])
+    assert store.embeddings_for("m1", [a.id, "nope"]) == {a.id: StoredVector("h1", b"\x01\x02")}
+    store.put_embeddings("m1", [(a.id, "h3", b"\x05\x06")])  # replaced
+    assert store.embeddings_for("m1", [a.id])[a.id] == ("h3", b"\x05\x06")
+    assert store.embeddings_for("m2", [a.id, b.id]) == {}
+    store.put_paper(a.model_copy(update={"abstract": "Changed."}))  # the hash tells it is stale
+    assert store.embeddings_for("m1", [a.id, b.id]) == {
+        a.id: StoredVector("h3", b"\x05\x06"),
+        b.id: StoredVector("h2", b"\x03\x04"),
+    }
+
+
+def test_index_folder_is_per_database(store: Store) -> None:
+    folder = store.index_folder()
+    assert folder is not None
+    if kind(store) == "sqlite":
+        assert folder == Path(store.path + ".index")
+        assert SQLiteStore(":memory:").index_folder() is None
+    else:
+        from platformdirs import user_cache_dir
+
+        port, dbname = store.path.rsplit(":", 1)[1].split("/")
+        assert folder.parent == Path(user_cache_dir("paperbot", appauthor=False))
+        assert folder.name == f"pg-127.0.0.1-{port}-{dbname}.index"
+
+
+# -- versions, meta, settings -------------------------------------------------------------------
+def test_versions_meta_and_store_id(opener: Opener) -> None:
+    with opener() as store:
+        assert store.corpus_version() == 0
+        store.record_ingest(IngestReport(unchanged=3, files=["a.txt"]))  # nothing changed
+        assert store.corpus_version() == 0
+        store.record_ingest(IngestReport(added=1, files=["b.txt"]))
+        store.bump_corpus_version()
+        assert store.corpus_version() == 2
+        assert store.get_meta("k") is None
+        store.set_meta("k", "1")
+        store.set_meta("k", "2")
+        assert store.get_meta("k") == "2"
+        sid = store.store_id()
+        assert sid and store.store_id() == sid
+    with opener() as again:
+        assert again.store_id() == sid and again.corpus_version() == 2
+
+
+def test_store_ids_differ_between_databases(store: Store, tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "other.db") as other:
+        assert other.store_id() != store.store_id()
+
+
+def test_free_text_channels(store: Store) -> None:
+    store.set_free_text(7, True, guild_id=1)
+    store.set_free_text(8, True)
+    store.set_free_text(8, False)
+    store.set_free_text(7, True)  # the guild is kept
+    assert store.free_text_channels() == {7}
+
+
+# -- transactions and locks ---------------------------------------------------------------------
+def test_atomic_rolls_back_and_nests(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.atomic():
+        store.put_paper(paper("Alpha", ["Ann One"]))
+        with store.atomic(lock="inner"):  # joins the outer transaction
+            store.set_meta("k", "v")
+        raise RuntimeError
+    assert store.count_papers() == 0 and store.get_meta("k") is None
+    with store.atomic(lock="x"), store.atomic():
+        store.set_meta("k", "v")
+    assert store.get_meta("k") == "v"
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_lock_makes_units_of_work_take_turns(opener: Opener, nested: bool) -> None:
+    """A second connection (another process) asking the same lock waits for the first's commit;
+    taken inside an already open transaction too."""
+    first, second = opener(), opener()
+    events: list[str] = []
+    entered = threading.Event()
+
+    def hold() -> None:
+        with first.atomic(lock=None if nested else "turns"), first.atomic(lock="turns" if nested else None):
+            entered.set()
+            first.set_meta("holder", "first")
+            time.sleep(0.6)
+            events.append("first commits")
+
+    def wait() -> None:
+        entered.wait(10)
+        with second.atomic(lock="turns"):
+            events.append("second in")
+            second.set_meta("holder", "second")
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=wait)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert events == ["first commits", "second in"]
+        assert second.get_meta("holder") == "second"
+    finally:
+        first.close()
+        second.close()
+
+
+# -- the digest's tables ------------------------------------------------------------------------
+def test_subscriptions(store: Store) -> None:
+    rows = store.digests
+    sub = SubscriptionRow(12, 3, "09:00", "Europe/Paris", '{"a": 1}', False, False, None)
+    rows.put_subscription(sub)
+    rows.put_subscription(sub._replace(channel_id=11, guild_id=None))
+    assert rows.subscription(12) == sub and rows.subscription(99) is None
+    assert [s.channel_id for s in rows.subscriptions()] == [11, 12]
+    rows.pause_subscription(12, "channel gone")
+    assert rows.subscription(12) == sub._replace(paused=True, last_error="channel gone")
+    rows.put_subscription(sub._replace(time="10:00"))  # subscribing again resumes
+    assert rows.subscription(12) == sub._replace(time="10:00")
+    assert rows.delete_subscription(12) is True and rows.delete_subscription(12) is False
+    assert [s.channel_id for s in rows.subscriptions()] == [11]
+
+
+def test_digest_days_are_claimed_once(opener: Opener) -> None:
+    store, other = opener(), opener()
+    try:
+        rows, day = store.digests, "2026-03-02"
+        assert rows.status(1, day) is None
+        assert rows.claim(1, day) is True
+        assert rows.claim(1, day) is False  # a second claim is refused ...
+        assert other.digests.claim(1, day) is False  # ... from another process too
+        assert rows.status(1, day) == "claimed" and rows.claim(2, day) is True
+        rows.finish(1, day, ["p1", "p2"], "[]")
+        assert rows.status(1, day) == "posted" and rows.posted_ids(1) == {"p1", "p2"}
+        assert rows.previous_day(1, "2026-03-03") == day and rows.previous_day(1, day) is None
+        rows.undo(1, day)  # posting failed: the day and its papers are forgotten
+        assert rows.status(1, day) is None and rows.posted_ids(1) == set()
+        assert rows.claim(1, day) is True
+        rows.finish(1, day, [], "[]")
+        assert rows.status(1, day) == "empty" and rows.previous_day(1, "2026-03-03") == day
+        assert rows.previous_day(2, "2026-03-03") is None  # only claimed, never finished
+    finally:
+        store.close()
+        other.close()
+
+
+def test_concurrent_claims_under_the_digest_lock_give_one_winner(opener: Opener) -> None:
+    stores = [opener() for _ in range(4)]
+    won: list[bool] = []
+    barrier = threading.Barrier(len(stores))
+
+    def claim(s: Store) -> None:
+        barrier.wait(10)
+        with s.atomic(lock="digest"):
+            won.append(s.digests.claim(5, dt.date(2026, 3, 2).isoformat()))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        for s in stores:
+            s.close()
+    assert sorted(won) == [False, False, False, True]
+
+
+def test_posted_papers_and_reactions_are_recorded_once(store: Store) -> None:
+    rows = store.digests
+    rows.claim(1, "2026-03-02")
+    rows.finish(1, "2026-03-02", ["p1"], "[]")
+    rows.claim(1, "2026-03-03")
+    rows.finish(1, "2026-03-03", ["p1", "p2"], "[]")  # p1 stays recorded under its first day
+    assert rows.posted_ids(1) == {"p1", "p2"} and rows.posted_ids(2) == set()
+    rows.react(1, "p2", 10)
+    rows.react(1, "p2", 10)
+    rows.react(1, "p1", 11)
+    rows.react(2, "p3", 10)
+    assert rows.reacted_ids(1) == ["p1", "p2"] and rows.reacted_ids(3) == []
