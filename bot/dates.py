@@ -35,3 +35,12 @@ def parse_date(value: str, *, end: bool = False) -> dt.date:
 
 def _month(year: int, month: int, end: bool) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1)
+
+
+def parse_moment(value: str | None, name: str = "--now") -> dt.datetime:
+    """An ISO datetime (UTC when it names no zone); now when None."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.UTC)
+    except ValueError:
+        raise UsageError(f"{name} takes an ISO datetime (2026-12-01T09:00:00+00:00), not {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

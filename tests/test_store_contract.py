@@ -362,3 +362,66 @@ def test_posted_papers_and_reactions_are_recorded_once(store: Store) -> None:
     rows.react(1, "p1", 11)
     rows.react(2, "p3", 10)
     assert rows.reacted_ids(1) == ["p1", "p2"] and rows.reacted_ids(3) == []
+
+
+# -- the team's tables (bot.store.team) --------------------------------------------------------
+def test_team_reading_lists_votes_watches_and_shares(store: Store) -> None:
+    rows = store.team
+    with store.atomic():
+        assert rows.save(1, "p1", 10, 1, "old abstract") is True
+        assert rows.save(1, "p1", 11, 1, "old abstract") is False  # once per channel
+        assert rows.save(2, "p1", None, None, "x") is True
+    assert [(r.channel_id, r.paper_id, r.user_id, r.version) for r in rows.reading_list(1)] == [
+        (1, "p1", 10, 1)
+    ]
+    assert len(rows.reading_list()) == 2
+    with store.atomic():
+        assert rows.seen_version(1, "p1", 2, "new abstract") is True
+        assert rows.seen_version(1, "p1", 2, "new abstract") is False  # a second process skips it
+    assert rows.reading_list(1)[0].abstract == "new abstract"
+    with store.atomic():
+        assert rows.unsave(2, "p1") and not rows.unsave(2, "p1")
+
+    with store.atomic():
+        rows.vote(1, "p1", 10, "up", True)
+        rows.vote(1, "p1", 10, "up", True)  # idempotent
+        rows.vote(1, "p1", 11, "star", True)
+        rows.vote(1, "p2", 10, "up", True)
+        rows.vote(1, "p2", 10, "up", False)  # taken back
+    assert rows.top(1, None, 10) == [("p1", 2)] and rows.voted_ids(1) == ["p1"]
+    assert rows.top(1, "2999-01-01", 10) == []
+
+    with store.atomic():
+        first = rows.add_watch(7, "offline RL", None, "08:00", "UTC")
+        second = rows.add_watch(7, "reward models", "Nino Vieillard", "09:00", "Europe/Paris")
+    assert second.id > first.id and [w.query for w in rows.watches(7)] == ["offline RL", "reward models"]
+    with store.atomic():
+        assert rows.claim_batch(7, "2026-12-01") and not rows.claim_batch(7, "2026-12-01")
+        rows.record_sent(first.id, ["p1", "p2"], "2026-12-01")
+        rows.record_sent(first.id, ["p1"], "2026-12-01")
+    assert rows.sent_ids(first.id) == {"p1", "p2"} and rows.batch_done(7, "2026-12-01")
+    with store.atomic():
+        rows.undo_batch(7, "2026-12-01")
+    assert rows.sent_ids(first.id) == set() and not rows.batch_done(7, "2026-12-01")
+    with store.atomic():
+        assert rows.remove_watch(7, first.id) and not rows.remove_watch(8, second.id)
+    assert [w.id for w in rows.watches()] == [second.id]
+
+    with store.atomic():
+        rows.share(100, "p1", 5, 10, 900)
+        rows.share(100, "p1", 6, 11, 901)
+    shared = rows.first_share(100, "p1")
+    assert shared is not None and (shared.channel_id, shared.user_id, shared.message_id) == (5, 10, 900)
+    assert rows.first_share(100, "p2") is None and rows.first_share(101, "p1") is None
+
+
+def test_papers_added_after_a_time(store: Store) -> None:
+    store.put_papers([paper("Old Paper", ["A"])])
+    mark = store.team.papers_added_after("1970-01-01T00:00:00+00:00")
+    assert mark == [paper("Old Paper", ["A"]).id]
+    time.sleep(1.1)  # added_at has one-second resolution
+    cut = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    store.put_papers([paper("New Paper", ["B"])])
+    store.put_papers([paper("Old Paper", ["A"])])  # an update keeps its first added_at
+    assert store.team.papers_added_after(cut) == [paper("New Paper", ["B"]).id]

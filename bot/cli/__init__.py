@@ -10,6 +10,7 @@ from bot.cli import (  # noqa: F401  (they register commands)
     fetch,
     maintenance,
     query,
+    team,
     trend,
 )
 from bot.cli.app import app, run

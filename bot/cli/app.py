@@ -24,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
 from bot.config import Settings, unknown_settings
-from bot.errors import PaperbotError, UsageError
+from bot.errors import NotFound, PaperbotError, UsageError
 from bot.store import Store, open_store
 
 # Unexpected errors go to the log file only, with their traceback; stderr gets one line.
@@ -185,8 +185,8 @@ def run(argv: Sequence[str] | None = None) -> None:
     args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="paperbot", standalone_mode=False)
-    except PaperbotError as exc:
-        fail(str(exc), 2 if isinstance(exc, UsageError) else 1)
+    except PaperbotError as exc:  # a paper the user named that is not here is bad input too
+        fail(str(exc), 2 if isinstance(exc, UsageError | NotFound) else 1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

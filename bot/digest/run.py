@@ -62,7 +62,8 @@ class DigestRunner:
     def library(self, channel_id: int | None = None) -> list[Paper]:
         papers = seed_library(self.store)
         if channel_id is not None:
-            papers += self.store.get_papers(self.book.reacted_ids(channel_id))
+            liked = [*self.book.reacted_ids(channel_id), *self.store.team.voted_ids(channel_id)]
+            papers += self.store.get_papers(liked)
         return list({p.id: p for p in papers}.values())
 
     def preview(

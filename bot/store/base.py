@@ -27,9 +27,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from bot.models import IngestReport, Paper
+
+if TYPE_CHECKING:
+    from bot.store.team import TeamRows
 
 
 class UnlinkedTitle(NamedTuple):
@@ -142,6 +145,8 @@ class Store(Protocol):
     def free_text_channels(self) -> set[int]: ...
     @property
     def digests(self) -> DigestStore: ...
+    @property
+    def team(self) -> TeamRows: ...
 
 
 def now() -> str:

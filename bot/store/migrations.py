@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.store.team import team_tables
+
 # Each entry: (version, description, SQL script). Never edit a released entry: add one.
 SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -114,5 +116,10 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX paper_authors_key_paper ON paper_authors(author_key, paper_id);
         DROP INDEX paper_authors_key;
         """,
+    ),
+    (
+        6,
+        "the team's library: reading lists, votes, personal watches, shared links",
+        ";\n".join(team_tables("INTEGER PRIMARY KEY AUTOINCREMENT")) + ";",
     ),
 ]

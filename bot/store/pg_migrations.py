@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.store.team import team_tables
+
 # (version, description, statements). Never edit a released entry: add one.
 POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -151,5 +153,10 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
                  DROP COLUMN IF EXISTS has_code""",
             "DROP INDEX IF EXISTS paper_authors_key_trgm",
         ],
+    ),
+    (
+        8,
+        "the team's library: reading lists, votes, personal watches, shared links",
+        team_tables("BIGSERIAL PRIMARY KEY"),
     ),
 ]

@@ -29,6 +29,7 @@ from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names
 from bot.store.base import now as _now
 from bot.store.digests import DigestRows
 from bot.store.pg_migrations import POSTGRES_MIGRATIONS
+from bot.store.team import TeamRows
 from bot.text import key
 
 
@@ -290,6 +291,11 @@ class PostgresStore:
     @property
     def digests(self) -> DigestRows:
         return DigestRows(self._rows)
+
+    # -- the team's tables (bot.store.team) ------------------------------------------------
+    @property
+    def team(self) -> TeamRows:
+        return TeamRows(self._rows)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """A statement written with ``?`` placeholders (the digest's, shared with SQLite)."""

@@ -18,6 +18,7 @@ from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names
 from bot.store.base import now as _now
 from bot.store.digests import DigestRows
 from bot.store.migrations import SQLITE_MIGRATIONS
+from bot.store.team import TeamRows
 from bot.text import key
 
 
@@ -300,6 +301,11 @@ class SQLiteStore:
     @property
     def digests(self) -> DigestRows:
         return DigestRows(self._rows)
+
+    # -- the team's tables (bot.store.team) ------------------------------------------------
+    @property
+    def team(self) -> TeamRows:
+        return TeamRows(self._rows)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
