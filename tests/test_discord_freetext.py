@@ -110,3 +110,55 @@ async def test_cooldown_answers_once_then_asks_to_wait(seeded_db: Path) -> None:
     await dpytest.message(f"<@{bot.user.id}> what is WARM?")
     assert "try again in" in dpytest.get_message().content
     await dpytest.empty_queue()
+
+
+async def test_arxiv_links_get_cards_that_say_when_they_were_shared_before(
+    tmp_path: Path, seeded_db: Path
+) -> None:
+    import shutil
+    import socket
+
+    from bot.models import Paper, paper_id
+
+    db = tmp_path / "links.db"
+    shutil.copy(seeded_db, db)
+    with socket.socket() as closed:  # arXiv "offline": a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    bot = make_bot(db, arxiv_api_url=f"http://127.0.0.1:{port}/api/query", arxiv_delay_seconds=0)
+    title, abstract = (
+        "Sparse Reward Models for Long-Horizon Agents",
+        "We learn sparse reward models. They help.",
+    )
+    bot.service.store.put_paper(
+        Paper(
+            id=paper_id(title, abstract),
+            title=title,
+            abstract=abstract,
+            authors=["Nino Vieillard"],
+            arxiv_id="2611.04321",
+        )
+    )
+    bot.service.store.bump_corpus_version()
+    await start_dpytest(bot)
+    try:
+        first, second = dpytest.get_config().members[:2]
+        await dpytest.message(f"<@{bot.user.id}> look: https://arxiv.org/abs/2611.04321v2", member=first)
+        card = dpytest.get_message()
+        assert card.embeds[0].title == title and "They help" not in (card.embeds[0].description or "")
+        assert "We learn sparse reward models." in card.embeds[0].description
+        assert "Shared before" not in card.embeds[0].description
+        await dpytest.message(f"<@{bot.user.id}> arxiv.org/pdf/2611.04321 again", member=second)
+        again = dpytest.get_message().embeds[0].description or ""
+        assert (
+            "Shared before in <#" in again
+            and f"<@{first.id}>" in again
+            and "https://discord.com/channels/" in again
+        )
+        await dpytest.message(f"<@{bot.user.id}> and https://arxiv.org/abs/2402.99999", member=second)
+        offline = dpytest.get_message().embeds[0]
+        assert offline.title == "No paper for that link" and "Could not reach arXiv" in (
+            offline.description or ""
+        )
+    finally:
+        await dpytest.empty_queue()

@@ -179,6 +179,28 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     return [fit(embed)]
 
 
+MAX_EMBEDS = 10  # per message
+
+
+def link_cards(answer: Answer, shared: dict[str, str] | None = None) -> list[discord.Embed]:
+    """One compact card per linked paper (title, authors, date, one sentence, links), with when
+    it was shared before in this server; a line for links that found no paper."""
+    cards = []
+    for hit in answer.hits[:MAX_EMBEDS]:
+        p = hit.paper
+        parts = [
+            f"{safe(clip(byline(p, 6), 500))} · {meta_line(p)}",
+            f"> {safe(one_line(p, 400))}",
+            _links_line(p, 900),
+        ]
+        if shared and p.id in shared:
+            parts.append(shared[p.id])
+        cards.append(fit(_embed(safe(p.label), "\n".join(part for part in parts if part), url=_url(p))))
+    if not cards:
+        return [_embed("No paper for that link", safe(answer.text or answer.empty_reason or ""), MUTED)]
+    return cards
+
+
 def paper_embed(paper: Paper) -> discord.Embed:
     """One paper in full: abstract, every author (within limits), date, category, links."""
     embed = _embed(safe(paper.label), clip(safe(paper.abstract) or "No abstract.", 3000), url=_url(paper))

@@ -15,7 +15,8 @@ from bot.dialogue import AnswerReply, Notice, Reply
 from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown, free_text_question
 from bot.discord.client import PaperBot
-from bot.discord.respond import APOLOGY, reply_pages, reply_text, send_pages, think
+from bot.discord.respond import APOLOGY, NO_MENTIONS, reply_pages, reply_text, send_pages, think
+from bot.models import Answer
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,38 @@ class Ask(commands.Cog):
             )
             await reply_text(message, APOLOGY)
             return
-        if addressed or not _nothing_found(reply):
+        if isinstance(reply, AnswerReply) and reply.answer.intent == "link":
+            await self._link_cards(message, reply.answer)
+        elif addressed or not _nothing_found(reply):
             await reply_pages(message, embeds.reply_pages(reply))
+
+    async def _link_cards(self, message: discord.Message, answer: Answer) -> None:
+        """A card per linked paper; in a server, when it was shared there before (and this share
+        is remembered for next time)."""
+        shared: dict[str, str] = {}
+        if message.guild is not None:
+            guild = message.guild.id
+            papers = [h.paper.id for h in answer.hits]
+            shared = await asyncio.to_thread(self._shares, guild, papers, message)
+        await message.reply(
+            embeds=embeds.link_cards(answer, shared), mention_author=False, allowed_mentions=NO_MENTIONS
+        )
+
+    def _shares(self, guild: int, paper_ids: list[str], message: discord.Message) -> dict[str, str]:
+        rows = self.bot.service.store.team
+        notes = {}
+        for pid in paper_ids:
+            first = rows.first_share(guild, pid)
+            if first is not None and first.message_id != message.id:
+                jump = f"https://discord.com/channels/{guild}/{first.channel_id}/{first.message_id}"
+                who = f" by <@{first.user_id}>" if first.user_id else ""
+                notes[pid] = (
+                    f"Shared before in <#{first.channel_id}>{who} on {first.shared_at[:10]} · [jump]({jump})"
+                )
+        with self.bot.service.store.atomic():
+            for pid in paper_ids:
+                rows.share(guild, pid, message.channel.id, message.author.id, message.id)
+        return notes
 
 
 def _nothing_found(reply: Reply) -> bool:
