@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from bot.models import Answer, Paper, SearchHit
+from bot.models import Answer, Paper, Passage, SearchHit
 from bot.query import Query
 from bot.search.analysis import analyze
 from bot.search.semantic import Embedder
@@ -93,7 +93,7 @@ def render_text(answer: Answer) -> str:
         return "\n".join(lines)
     best = answer.hits[0].paper
     lines += [f"**{best.label}**", f"{byline(best, 6)} · {meta_line(best)}"]
-    lines += [f"> {s}" for s in answer.passages]
+    lines += [f"> {p.text}" for p in answer.passages]
     lines.append(" | ".join(f"{name}: {url}" for name, url in list(best.links.items())[:3]))
     if len(answer.hits) > 1:
         lines.append("")
@@ -123,7 +123,9 @@ def build_answer(
     else:
         answer.hits = answer.hits[: 1 + OTHERS]
         if answer.hits:
-            answer.passages = pick_passages(answer.hits[0].paper, query.text or query.original, idf, embedder)
+            best = answer.hits[0].paper
+            sentences = pick_passages(best, query.text or query.original, idf, embedder)
+            answer.passages = [Passage.from_abstract(best, s) for s in sentences]
     if not answer.hits:
         answer.empty_reason = empty_reason(query, author_name)
     answer.text = render_text(answer)

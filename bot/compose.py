@@ -34,10 +34,13 @@ def rewriter(settings: Settings) -> AnswerRewriter | None:
     return AnswerRewriter(settings.llm_base_url, key, settings.llm_model)
 
 
-def build_service(settings: Settings, store: Store | None = None) -> PaperService:
+def build_service(settings: Settings, store: Store | None = None, long_running: bool = False) -> PaperService:
+    """The service; a long-running process (bot, chat, batch search) refreshes its index in the
+    background after other processes' ingests instead of making a question wait."""
     return PaperService(
         store or open_store(settings.store_url()),
         embedder=settings.semantic,
         rewriter=rewriter(settings),
         arxiv=arxiv_client(settings, retries=LOOKUP_RETRIES),
+        background_refresh=long_running,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from bot.answer import byline, meta_line, one_line
-from bot.models import Answer, Paper, SearchHit
+from bot.models import Answer, Paper, Passage, SearchHit
 
 
 class LinkedPapers(BaseModel):
@@ -40,6 +40,6 @@ def link_answer(question: str, linked: LinkedPapers) -> Answer:
         query=question,
         text="\n".join(lines).strip(),
         hits=[SearchHit(paper=p, score=1.0) for p in linked.papers],
-        passages=[one_line(p) for p in linked.papers[:1]],
+        passages=[Passage.from_abstract(p, one_line(p)) for p in linked.papers[:1]],
         empty_reason=None if linked.papers else missing_line(linked),
     )

@@ -167,6 +167,24 @@ class SearchHit(BaseModel):
         }
 
 
+class Passage(BaseModel):
+    """A quoted passage and where it is: the abstract, or a section (and page) of the full text."""
+
+    text: str
+    paper_id: str
+    section: str = "Abstract"
+    page: int | None = None
+    link: str | None = None  # the place: the abstract page, arxiv.org/html/ID#S3, .../pdf/ID#page=3
+
+    @classmethod
+    def from_abstract(cls, paper: Paper, text: str) -> Passage:
+        links = paper.links
+        return cls(text=text, paper_id=paper.id, link=links.get("abs") or links.get("arxiv_search"))
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Answer(BaseModel):
     """What the bot says to a free-text request: a summary text plus the papers it cites."""
 
@@ -174,7 +192,7 @@ class Answer(BaseModel):
     query: str
     text: str
     hits: list[SearchHit] = Field(default_factory=list)
-    passages: list[str] = Field(default_factory=list)  # the best paper's sentences that answer
+    passages: list[Passage] = Field(default_factory=list)  # the best paper's sentences that answer
     heading: str | None = None  # e.g. "Papers by Julien Pérolat (6), newest first"
     empty_reason: str | None = None
 
@@ -182,7 +200,7 @@ class Answer(BaseModel):
         return {
             "intent": self.intent,
             "text": self.text,
-            "passages": self.passages,
+            "passages": [p.model_dump(mode="json") for p in self.passages],
             "results": [h.to_json() for h in self.hits],
         }
 

@@ -31,7 +31,7 @@ class AnswerRewriter:
         if not answer.hits or not answer.passages:
             return answer
         best = answer.hits[0].paper
-        context = f"Paper: {best.label}\nPassages:\n" + "\n".join(f"- {p}" for p in answer.passages)
+        context = f"Paper: {best.label}\nPassages:\n" + "\n".join(f"- {p.text}" for p in answer.passages)
         body = {
             "model": self.model,
             "messages": [

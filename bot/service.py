@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ from bot.text import key, words
 from bot.trend import LibraryShape, Period, Trend, count_by_period, library_shape
 
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.IGNORECASE)
+log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 # An author's list stops here (newest first): a page of Discord embeds, not a dump.
 MAX_AUTHOR_PAPERS = 100
@@ -58,8 +60,13 @@ class PaperService:
         embedder: Embedder | bool | None = True,
         rewriter: Callable[[Answer], Answer] | None = None,
         arxiv: ArxivClient | None = None,
+        background_refresh: bool = False,
     ) -> None:
         self.store = store
+        # Long-running processes (the bot, the chat, search --batch -) keep answering from the
+        # current index while the next one is built after another process's ingest, then swap
+        # it in (Lucene's SearcherManager); one-shot commands build before answering.
+        self.background_refresh = background_refresh
         self.arxiv = arxiv  # looks up linked papers the corpus lacks; None: offline
         self.rewriter = rewriter
         self._embedder_choice = embedder
@@ -67,7 +74,9 @@ class PaperService:
         self._engine: Retriever | None = None
         self._version = -1
         self._checked_at = -VERSION_CHECK_SECONDS
+        self._own_change = False
         self._lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
 
     # -- engine lifecycle ---------------------------------------------------------------
     @property
@@ -84,13 +93,46 @@ class PaperService:
         if self._engine is not None and now - self._checked_at < VERSION_CHECK_SECONDS:
             return self._engine
         version = self.store.corpus_version()
+        self._checked_at = now
+        if (
+            self._engine is not None
+            and version != self._version
+            and self.background_refresh
+            and not self._own_change
+        ):
+            self._refresh_in_background()
+            return self._engine  # answers never wait for another process's ingest
         if self._engine is None or version != self._version:
             with self._lock:
                 if self._engine is None or version != self._version:
-                    self._engine = self._build_engine()
-                    self._version = version
-        self._checked_at = now
+                    self._engine, self._version = self._build_engine(), version
+                    self._own_change = False
         return self._engine
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            if self._refresher is not None and self._refresher.is_alive():
+                return  # one build at a time; a later change is seen at the next check
+            self._refresher = threading.Thread(target=self._refresh, name="index-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh(self) -> None:
+        try:
+            version = self.store.corpus_version()
+            engine = self._build_engine()
+        except Exception:
+            log.exception("index refresh failed; answering from the current index")
+            return
+        with self._lock:
+            if version > self._version:
+                self._engine, self._version = engine, version
+        self._checked_at = -VERSION_CHECK_SECONDS  # look again at once: more may have come
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Block until a background refresh in progress is done (tests, shutdown)."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join(timeout)
 
     def _build_engine(self) -> Retriever:
         """The one in-process index on both backends, cached in the store's index folder (beside
@@ -98,8 +140,10 @@ class PaperService:
         return load_or_build(self.store, self.embedder, self.store.index_folder())
 
     def invalidate(self) -> None:
-        """Look at the corpus version on the next call (after an ingest by this process)."""
+        """Look at the corpus version on the next call, and wait for the new index then: this
+        process changed the corpus, and reads its own writes."""
         self._checked_at = -VERSION_CHECK_SECONDS
+        self._own_change = True
 
     # -- retrieval ------------------------------------------------------------------------
     def route(self, text: str) -> Query:

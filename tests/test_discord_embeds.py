@@ -23,7 +23,7 @@ from bot.discord.embeds import (
     TOTAL,
     URL,
 )
-from bot.models import Answer, Paper, SearchHit
+from bot.models import Answer, Paper, Passage, SearchHit
 
 HOSTILE = [
     "@everyone",
@@ -127,7 +127,7 @@ def test_any_answer_renders_within_limits(
         query=question,
         text="",
         hits=[SearchHit(paper=p, score=1.0) for p in found],
-        passages=passages,
+        passages=[Passage(text=s, paper_id="p") for s in passages],
         heading=heading or None,
         empty_reason=question or None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import respx
 
-from bot.models import Answer, Paper, SearchHit
+from bot.models import Answer, Paper, Passage, SearchHit
 from bot.rewrite import AnswerRewriter
 
 ANSWER = Answer(
@@ -13,7 +13,7 @@ ANSWER = Answer(
     query="what is GKD?",
     text="**On-Policy Distillation**\n> GKD trains the student on its own samples.",
     hits=[SearchHit(paper=Paper(id="p1", title="On-Policy Distillation", abstract="GKD."), score=1.0)],
-    passages=["GKD trains the student on its own samples."],
+    passages=[Passage(text="GKD trains the student on its own samples.", paper_id="p1")],
 )
 
 

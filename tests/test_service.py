@@ -66,7 +66,12 @@ def test_ask_gives_passages_that_answer(service: PaperService) -> None:
     answer = service.ask("what is GKD?")
     assert answer.hits[0].paper.title and answer.hits[0].paper.title.startswith("On-Policy Distillation")
     assert 1 <= len(answer.passages) <= 3
-    assert any("GKD" in p for p in answer.passages)
+    assert any("GKD" in p.text for p in answer.passages)
+    best = answer.hits[0].paper
+    assert all(p.paper_id == best.id and p.section == "Abstract" and p.page is None for p in answer.passages)
+    passage = answer.to_json()["passages"][0]
+    assert set(passage) == {"text", "paper_id", "section", "page", "link"}
+    assert passage["link"] == best.links.get("abs", best.links["arxiv_search"])
     assert len(answer.hits) <= 5
     data = answer.to_json()
     assert set(data) >= {"intent", "text", "results"}
@@ -182,3 +187,49 @@ def test_index_is_saved_reused_and_rebuilt_after_ingest(
     ingest_paths(store, [SEEDS])
     again.invalidate()  # as service.ingest does; other processes' ingests are seen within a second
     assert len(again.engine) == 53  # the corpus changed: rebuilt
+
+
+def test_long_running_service_answers_from_the_current_index_while_another_process_ingests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection's ingest does not make a question wait: the old index answers at once,
+    the new one is built in the background and swapped in (SearcherManager)."""
+    import threading
+
+    from bot import service as service_module
+    from bot.ingest.pipeline import ingest_paths
+    from tests.conftest import SEEDS
+
+    path = tmp_path / "db.sqlite"
+    ingest_paths(SQLiteStore(path), [SEEDS / "000_c71aa63bccfb9544.txt"])
+    live = PaperService(SQLiteStore(path), embedder=False, background_refresh=True)
+    assert len(live.engine) == 6
+    release = threading.Event()
+    real_build = PaperService._build_engine
+
+    def slow_build(self: PaperService):  # type: ignore[no-untyped-def]
+        release.wait(10)  # hold the refresh until the old index has answered
+        return real_build(self)
+
+    monkeypatch.setattr(PaperService, "_build_engine", slow_build)
+    monkeypatch.setattr(service_module, "VERSION_CHECK_SECONDS", 0.0)
+    ingest_paths(SQLiteStore(path), [SEEDS])  # another process's ingest
+    assert len(live.engine) == 6  # answered from the current index, without waiting
+    assert live.search("BOND best-of-n", k=1)[0].paper.title.startswith("BOND")
+    release.set()
+    live.wait_for_refresh(10)
+    assert len(live.engine) == 53  # swapped in
+    assert live.search("munchausen reinforcement learning", k=1)[0].paper.title.startswith("Munchausen")
+
+
+def test_own_ingest_is_read_at_once_even_when_refreshing_in_background(tmp_path: Path) -> None:
+    from bot.ingest.pipeline import ingest_paths
+    from tests.conftest import SEEDS
+
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    ingest_paths(store, [SEEDS / "000_c71aa63bccfb9544.txt"])
+    live = PaperService(store, embedder=False, background_refresh=True)
+    assert len(live.engine) == 6
+    ingest_paths(store, [SEEDS])
+    live.invalidate()  # this process wrote: the next answer must see it
+    assert len(live.engine) == 53

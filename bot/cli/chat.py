@@ -13,4 +13,4 @@ from bot.dialogue import Dialogue
 @app.command()
 def chat(ctx: typer.Context) -> None:
     """Talk to the bot in the terminal (or answer stdin lines): questions, /search, /paper, /help..."""
-    raise typer.Exit(ConsoleChat(Dialogue(service_for(ctx))).run())
+    raise typer.Exit(ConsoleChat(Dialogue(service_for(ctx, long_running=True))).run())

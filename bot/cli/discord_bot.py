@@ -50,7 +50,7 @@ def run_command(
         settings = settings.model_copy(update={"shard_id": shard_id, "shard_count": shard_count})
     with _one_line_errors():
         _require_token(settings)
-        service = service_for(ctx)
+        service = service_for(ctx, long_running=True)
         # Load the index before connecting (the first autocomplete must answer within 3 s); not
         # warm_up(), which asks a question that an optional LLM rewriter would send out.
         service.engine  # noqa: B018

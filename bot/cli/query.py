@@ -34,9 +34,9 @@ def parse_since(value: str | None, *, end: bool = False) -> dt.date | None:
     return parse_date(value, end=end) if value else None
 
 
-def service_for(ctx: typer.Context) -> PaperService:
+def service_for(ctx: typer.Context, long_running: bool = False) -> PaperService:
     st = state(ctx)
-    return build_service(st.settings, st.papers())
+    return build_service(st.settings, st.papers(), long_running=long_running)
 
 
 @app.command()
@@ -54,7 +54,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Search papers: hybrid lexical, fuzzy and semantic ranking."""
-    service = service_for(ctx)
+    service = service_for(ctx, long_running=batch is not None and str(batch) == "-")
     options = {
         "author": author,
         "category": category,

@@ -159,7 +159,7 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     best = answer.hits[0].paper
     head = f"{safe(clip(byline(best, 6), 500))} · {meta_line(best)}"
     links = _links_line(best, 900)
-    quotes = "\n".join(f"> {safe(s)}" for s in answer.passages)
+    quotes = "\n".join(f"> {safe(p.text)}" for p in answer.passages)
     prose = clip(safe(summary), 1500) + "\n\n" if summary else ""
     room = DESCRIPTION - len(prose) - len(head) - len(links) - 10
     body = clip(quotes, max(room, 0))
