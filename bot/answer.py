@@ -6,14 +6,17 @@ No language model is needed; an optional OpenAI-compatible endpoint may rewrite 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
 
+from bot import links as paper_links
 from bot.models import Answer, Paper, Passage, SearchHit
 from bot.query import Query
-from bot.search.analysis import analyze
+from bot.search.analysis import analyze, raw_tokens
 from bot.search.semantic import Embedder
 from bot.sentences import split_sentences
 
@@ -80,21 +83,48 @@ def meta_line(paper: Paper) -> str:
     return " · ".join(parts)
 
 
+def _links_line(paper: Paper) -> str:
+    return " | ".join(f"{name}: {url}" for name, url in list(paper.links.items())[:3])
+
+
+def _listing(hits: Sequence[SearchHit], first: int = 1) -> list[str]:
+    return [
+        f"{n}. **{h.paper.label}** — {byline(h.paper)} ({meta_line(h.paper)})"
+        for n, h in enumerate(hits, first)
+    ]
+
+
 def render_text(answer: Answer) -> str:
     """The answer as plain text with light markdown (CLI, console chat, Discord fallback)."""
     if not answer.hits:
         return answer.empty_reason or "No paper matches that."
     lines: list[str] = []
-    if answer.heading:
-        lines.append(answer.heading)
-        for n, hit in enumerate(answer.hits, 1):
+    if not answer.answered:
+        lines.append(answer.empty_reason or "No paper in the library answers that.")
+        lines.append("The nearest papers, in case one is what you meant:")
+        return "\n".join(lines + _listing(answer.hits))
+    if answer.intent == "compare":
+        lines.append(answer.heading or "Comparing")
+        for hit in answer.hits:
             p = hit.paper
-            lines.append(f"{n}. **{p.label}** — {byline(p)} ({meta_line(p)})")
-        return "\n".join(lines)
+            lines.append(f"**{p.label}** — {byline(p)} ({meta_line(p)})")
+            lines += [f"> {q.text}" for q in answer.passages if q.paper_id == p.id]
+            lines.append(_links_line(p))
+        return "\n".join(lines + answer.notes)
+    if answer.heading:
+        return "\n".join([answer.heading, *_listing(answer.hits), *answer.notes])
     best = answer.hits[0].paper
+    labels = {h.paper.id: h.paper.label for h in answer.hits}
     lines += [f"**{best.label}**", f"{byline(best, 6)} · {meta_line(best)}"]
-    lines += [f"> {p.text}" for p in answer.passages]
-    lines.append(" | ".join(f"{name}: {url}" for name, url in list(best.links.items())[:3]))
+    lines += answer.notes
+    for q in answer.passages:
+        where = ", ".join(
+            filter(None, [q.section if q.section != "Abstract" else None, f"p. {q.page}" if q.page else None])
+        )
+        source = labels.get(q.paper_id, "") if q.paper_id != best.id else ""
+        prefix = f"({', '.join(filter(None, [source, where]))}) " if source or where else ""
+        lines.append(f"> {prefix}{q.text}")
+    lines.append(_links_line(best))
     if len(answer.hits) > 1:
         lines.append("")
         lines.append("Also relevant:")
@@ -110,13 +140,17 @@ def build_answer(
     idf: Callable[[str], float],
     embedder: Embedder | None = None,
     author_name: str | None = None,
+    reference: Paper | None = None,
 ) -> Answer:
-    """Assemble the answer for a routed query and its ranked hits."""
+    """Assemble the answer for a routed query and its ranked hits (``reference``: the paper a
+    "similar to" request starts from)."""
     answer = Answer(intent=query.intent, query=query.original, text="", hits=list(hits))
-    if query.intent == "author" or query.newest_first:
+    if reference is not None:
+        answer.heading = f"Papers similar to “{reference.label}” ({len(hits)})"
+    elif query.intent == "author" or query.newest_first:
         who = f"by {author_name}" if author_name else ""
         about = f"on {query.topic}" if query.topic else ""
-        when = f"since {query.since.year}" if query.since else ""
+        when = date_span(query.since, query.until)
         answer.heading = (
             " ".join(filter(None, [f"Papers {who}".strip(), about, when])) + f" ({len(hits)}), newest first"
         )
@@ -132,6 +166,28 @@ def build_answer(
     return answer
 
 
+def date_span(since: dt.date | None, until: dt.date | None) -> str:
+    """ "in 2021", "since May 2023", "until 2016", "from 2019 to 2020"; "" for no bounds."""
+
+    def show(day: dt.date, end: bool) -> str:
+        whole_year = (day.month, day.day) == ((12, 31) if end else (1, 1))
+        return (
+            str(day.year)
+            if whole_year
+            else day.strftime("%B %Y")
+            if day.day in (1, 28, 29, 30, 31)
+            else day.isoformat()
+        )
+
+    if since and until:
+        if since.year == until.year and (since.month, since.day, until.month, until.day) == (1, 1, 12, 31):
+            return f"in {since.year}"
+        return f"from {show(since, False)} to {show(until, True)}"
+    if since:
+        return f"since {show(since, False)}"
+    return f"until {show(until, True)}" if until else ""
+
+
 def empty_reason(query: Query, author_name: str | None) -> str:
     if query.intent == "empty":
         return "Ask me about a paper: a question, a title, an acronym, or 'papers by <name>'."
@@ -140,7 +196,100 @@ def empty_reason(query: Query, author_name: str | None) -> str:
     if query.intent == "author":
         return f"No paper by {author_name or query.author_text} in the library."
     if query.topic:
-        return f"No paper in the library mentions {query.topic}" + (
-            f" since {query.since.year}." if query.since else "."
+        return (
+            f"No paper in the library mentions {query.topic} {date_span(query.since, query.until)}".rstrip()
+            + "."
         )
     return "No paper matches that. Try other words, a title, or an author's name."
+
+
+# -- requests about named papers ---------------------------------------------------------------
+_CONTRIBUTION = re.compile(
+    r"\b(?:we (?:propose|introduce|present|develop|design|study|show|derive|describe|release)|this (?:paper|work|report)|in this (?:paper|work)|here,? we|our (?:method|approach|algorithm))\b",
+    re.IGNORECASE,
+)
+_RESULT = re.compile(
+    r"\b(?:outperform\w*|improv\w+|achiev\w+|results?|state[- ]of[- ]the[- ]art|surpass\w*|we find|we show|demonstrat\w+|experiments?)\b",
+    re.IGNORECASE,
+)
+
+
+def _sentences(paper: Paper) -> list[str]:
+    return split_sentences(paper.abstract)
+
+
+def contribution(paper: Paper) -> str:
+    """The sentence saying what the paper does ("we propose..."), else its first sentence."""
+    sentences = _sentences(paper)
+    return next((s for s in sentences if _CONTRIBUTION.search(s)), sentences[0] if sentences else paper.label)
+
+
+def summary_sentences(paper: Paper, most: int = 3) -> list[str]:
+    """The gist of an abstract in abstract order: what it is about, what it does, what it finds."""
+    sentences = _sentences(paper)
+    if len(sentences) <= most:
+        return sentences
+    chosen = {0, sentences.index(contribution(paper))}
+    result = [i for i, s in enumerate(sentences) if i not in chosen and _RESULT.search(s)]
+    chosen.update(result[-1:] or [len(sentences) - 1])
+    return [sentences[i] for i in sorted(chosen)][:most]
+
+
+def cite_answer(question: str, paper: Paper) -> Answer:
+    """BibTeX and a plain reference for one paper (intent ``cite``)."""
+    entry = paper_links.bibtex(paper)
+    text = f"**{paper.label}**\n```bibtex\n{entry}\n```\n{paper_links.reference(paper)}"
+    return Answer(intent="cite", query=question, text=text, hits=[SearchHit(paper=paper, score=1.0)])
+
+
+def about_answer(question: str, paper: Paper, detail: str, related: Sequence[SearchHit] = ()) -> Answer:
+    """Who wrote a paper, or its summary: the paper first, its passages, then related papers."""
+    hits = [SearchHit(paper=paper, score=1.0), *[h for h in related if h.paper.id != paper.id][:OTHERS]]
+    answer = Answer(intent="title", query=question, text="", hits=hits)
+    if detail == "authors":
+        names = ", ".join(paper.authors) + (" et al." if paper.et_al else "")
+        answer.notes = [f"Written by {names or 'unknown authors'}"]
+        if paper.orgs:
+            answer.notes.append(f"Organisations: {', '.join(paper.orgs)}")
+        answer.passages = [Passage.from_abstract(paper, contribution(paper))]
+    else:
+        answer.passages = [Passage.from_abstract(paper, s) for s in summary_sentences(paper)]
+    answer.text = render_text(answer)
+    return answer
+
+
+def shared_terms(a: Paper, b: Paper, idf: Callable[[str], float], most: int = 5) -> list[str]:
+    """The most specific words both papers use, as the first paper writes them."""
+    surface: dict[str, str] = {}
+    for token in raw_tokens(f"{a.label} {a.abstract}"):
+        for term in analyze(token):
+            surface.setdefault(term, token.lower() if not token.isupper() else token)
+    theirs = set(analyze(f"{b.label} {b.abstract}"))
+    common = [t for t in surface if t in theirs and not t.isdigit() and len(t) > 2]
+    common.sort(key=idf, reverse=True)
+    return [surface[t] for t in common[:most]]
+
+
+def compare_answer(question: str, first: Paper, second: Paper, idf: Callable[[str], float]) -> Answer:
+    """Both papers, a line each on what it does, and what they share (intent ``compare``)."""
+    hits = [SearchHit(paper=first, score=1.0), SearchHit(paper=second, score=1.0)]
+    answer = Answer(intent="compare", query=question, text="", hits=hits)
+    if first.id == second.id:
+        answer.hits = hits[:1]
+        answer.notes = [f"Both names point to the same paper: {first.label}."]
+        answer.passages = [Passage.from_abstract(first, contribution(first))]
+        answer.text = render_text(answer)
+        return answer
+    answer.passages = [Passage.from_abstract(p, contribution(p)) for p in (first, second)]
+    shared = []
+    if words_ := shared_terms(first, second, idf):
+        shared.append("both work with " + ", ".join(words_))
+    if people := [n for n in first.authors if n in set(second.authors)]:
+        shared.append("shared authors: " + ", ".join(people[:5]))
+    if first.date and second.date:
+        newer, older = (first, second) if first.date >= second.date else (second, first)
+        shared.append(f"{newer.label.split(':')[0]} is the newer ({newer.date:%Y-%m} vs {older.date:%Y-%m})")
+    answer.heading = f"Comparing {first.label.split(':')[0]} and {second.label.split(':')[0]}"
+    answer.notes = ["In common: " + "; ".join(shared) + "."] if shared else []
+    answer.text = render_text(answer)
+    return answer

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.models import Paper, SearchHit, author_key
+from bot.models import Answer, Paper, SearchHit, author_key
 from bot.service import PaperService
 from bot.text import fold, key
 
@@ -30,6 +30,11 @@ class EvalReport(BaseModel):
     author_recall: float | None = None
     routing_passed: int = 0
     routing_total: int = 0
+    # Requests phrased as people type them: passed/total per kind, and whether the bot answered
+    # when it should have (precision/recall of ``answered`` over the rows that say).
+    dialogue: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    answered_precision: float | None = None
+    answered_recall: float | None = None
     failures: list[str] = Field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -43,6 +48,17 @@ class EvalReport(BaseModel):
         if self.routing_total:
             out.append(
                 f"routing    {self.routing_passed}/{self.routing_total} requests meet their constraints"
+            )
+        if self.dialogue:
+            passed = sum(p for p, _ in self.dialogue.values())
+            total = sum(n for _, n in self.dialogue.values())
+            out.append(f"dialogue   {passed}/{total} requests meet their constraints")
+            for kind, (p, n) in sorted(self.dialogue.items()):
+                out.append(f"  {kind:<12} {p}/{n}")
+        if self.answered_precision is not None:
+            out.append(
+                f"answered   precision={self.answered_precision:.3f}  recall={self.answered_recall:.3f}"
+                " (answering when a paper answers; abstaining otherwise)"
             )
         return out
 
@@ -107,11 +123,40 @@ def evaluate_authors(service: PaperService, rows: Iterable[dict[str, Any]], repo
         report.author_recall = sum(recalls) / len(recalls)
 
 
-def check_routing(service: PaperService, row: dict[str, Any]) -> list[str]:
-    """The constraints of one free-text request that its ``ask`` results break (empty: all met)."""
-    hits = service.ask(row["q"]).hits
+def check_routing(service: PaperService, row: dict[str, Any], answer: Answer | None = None) -> list[str]:
+    """The constraints of one free-text request that its ``ask`` answer breaks (empty: all met).
+
+    Fields (all optional): ``intent`` (allowed values), ``top`` / ``top_any`` (title prefixes of
+    the first result), ``contains`` (title prefixes all among the results), ``not_first``,
+    ``answered``, ``passage_has`` / ``text_has`` (words that must appear), ``since`` / ``until``
+    (every result dated within), ``author`` (every result by them), ``topic``, ``complete`` (every
+    paper fitting author, topic and dates listed), ``newest_first``, ``min``, ``similar_to``,
+    ``expect_top3``.
+    """
+    answer = answer or service.ask(row["q"])
+    data = answer.to_json()
     problems = []
-    papers = [h.paper for h in hits]
+    papers = [h.paper for h in answer.hits]
+    labels = [key(p.label) for p in papers]
+    if "intent" in row and answer.intent not in row["intent"]:
+        problems.append(f"intent {answer.intent!r}, wanted {row['intent']}")
+    if "answered" in row and data["answered"] != row["answered"]:
+        problems.append(f"answered={data['answered']}, wanted {row['answered']}")
+    tops = [row["top"]] if "top" in row else row.get("top_any", [])
+    if tops and not (labels and any(labels[0].startswith(key(t)) for t in tops)):
+        problems.append(f"first result {papers[0].label if papers else None!r}, wanted {tops}")
+    for wanted in row.get("contains", []):
+        if not any(label.startswith(key(wanted)) for label in labels):
+            problems.append(f"{wanted!r} not among the results")
+    if "not_first" in row and labels and labels[0].startswith(key(row["not_first"])):
+        problems.append(f"{row['not_first']!r} came first")
+    quoted = fold(" ".join(p["text"] for p in data["passages"]))
+    for word in row.get("passage_has", []):
+        if fold(word) not in quoted:
+            problems.append(f"no passage says {word!r}")
+    for word in row.get("text_has", []):
+        if fold(word) not in fold(answer.text):
+            problems.append(f"the text does not say {word!r}")
     if "author" in row:
         wanted = author_key(row["author"])
         if any(wanted not in {author_key(a) for a in p.authors} for p in papers):
@@ -122,6 +167,10 @@ def check_routing(service: PaperService, row: dict[str, Any]) -> list[str]:
         since = dt.date.fromisoformat(row["since"])
         if any(p.date is None or p.date < since for p in papers):
             problems.append("a result is too old")
+    if "until" in row:
+        until = dt.date.fromisoformat(row["until"])
+        if any(p.date is None or p.date > until for p in papers):
+            problems.append("a result is too recent")
     if row.get("newest_first") and [p.date for p in papers] != sorted(
         (p.date for p in papers), key=lambda d: d or dt.date.min, reverse=True
     ):
@@ -140,6 +189,23 @@ def check_routing(service: PaperService, row: dict[str, Any]) -> list[str]:
     return problems
 
 
+def request_kind(row: dict[str, Any]) -> str:
+    """What a request tests, for the per-kind report."""
+    if "kind" in row:
+        return str(row["kind"])
+    if "intent" in row:
+        return str(row["intent"][0])
+    if row.get("answered") is False:
+        return "abstain"
+    if "author" in row:
+        return "author"
+    if "since" in row or "until" in row:
+        return "dates"
+    if "passage_has" in row:
+        return "passage"
+    return "retrieval"
+
+
 def _on_topic(paper: Paper, topics: list[str]) -> bool:
     """One of the topic words stands in the title or abstract."""
     text = fold(f"{paper.label} {paper.abstract}")
@@ -151,7 +217,9 @@ def _fits(paper: Paper, row: dict[str, Any]) -> bool:
         return False
     if "topic" in row and not _on_topic(paper, row["topic"]):
         return False
-    return not ("since" in row and (paper.date is None or paper.date < dt.date.fromisoformat(row["since"])))
+    if "since" in row and (paper.date is None or paper.date < dt.date.fromisoformat(row["since"])):
+        return False
+    return not ("until" in row and (paper.date is None or paper.date > dt.date.fromisoformat(row["until"])))
 
 
 def evaluate(
@@ -159,6 +227,7 @@ def evaluate(
     questions: Path | None = None,
     authors: Path | None = None,
     routing: Path | None = None,
+    dialogue: Path | None = None,
 ) -> EvalReport:
     report = EvalReport()
     if questions and questions.exists():
@@ -173,4 +242,27 @@ def evaluate(
                 report.failures.append(f"routing {row['q']!r}: {'; '.join(problems)}")
         report.routing_total = len(rows)
         report.routing_passed = len(rows) - sum(f.startswith("routing ") for f in report.failures)
+    if dialogue and dialogue.exists():
+        evaluate_dialogue(service, load_jsonl(dialogue), report)
     return report
+
+
+def evaluate_dialogue(service: PaperService, rows: Iterable[dict[str, Any]], report: EvalReport) -> None:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    said, wanted = [], []
+    for row in rows:
+        answer = service.ask(row["q"])
+        problems = check_routing(service, row, answer)
+        kind = request_kind(row)
+        counts[kind][0] += not problems
+        counts[kind][1] += 1
+        if problems:
+            report.failures.append(f"dialogue [{kind}] {row['q']!r}: {'; '.join(problems)}")
+        if "answered" in row:
+            said.append(answer.answered)
+            wanted.append(bool(row["answered"]))
+    report.dialogue = {kind: (p, n) for kind, (p, n) in counts.items()}
+    if wanted:
+        true_pos = sum(s and w for s, w in zip(said, wanted, strict=True))
+        report.answered_precision = true_pos / max(sum(said), 1)
+        report.answered_recall = true_pos / max(sum(wanted), 1)

@@ -195,6 +195,9 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)  # the best paper's sentences that answer
     heading: str | None = None  # e.g. "Papers by Julien Pérolat (6), newest first"
     empty_reason: str | None = None
+    notes: list[str] = Field(default_factory=list)  # lines after the passages: who wrote it, what two share
+    # False when no paper answers: the hits are then the nearest papers, offered as suggestions.
+    answered: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -202,6 +205,7 @@ class Answer(BaseModel):
             "text": self.text,
             "passages": [p.model_dump(mode="json") for p in self.passages],
             "results": [h.to_json() for h in self.hits],
+            "answered": self.answered,
         }
 
 

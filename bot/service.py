@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot.answer import build_answer
+from bot.answer import about_answer, build_answer, cite_answer, compare_answer
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
 from bot.ingest.arxiv import ArxivClient, FetchError
@@ -240,13 +240,42 @@ class PaperService:
             return link_answer(question, self.linked(refs))
         query = self.route(question)
         try:
-            hits = self.retrieve(query, k)
+            answer = self._answer(query, k)
         except NotFound as exc:
-            return Answer(intent=query.intent, query=question, text=str(exc), empty_reason=str(exc))
-        engine = self.engine
-        author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
-        answer = build_answer(query, hits, engine.idf, self.embedder, author_name)
+            return Answer(
+                intent=query.intent, query=question, text=str(exc), empty_reason=str(exc), answered=False
+            )
         return self.rewriter(answer) if self.rewriter else answer
+
+    def _answer(self, query: Query, k: int) -> Answer:
+        engine = self.engine
+        question = query.original
+        if query.intent == "cite":
+            return cite_answer(question, self.refer(query.refs[0]))
+        if query.intent == "compare":
+            first, second = (self.refer(ref) for ref in query.refs[:2])
+            return compare_answer(question, first, second, engine.idf)
+        if query.detail:
+            paper = self.refer(query.refs[0])
+            return about_answer(question, paper, query.detail, self._hits(engine.similar(paper.id, 4)))
+        if query.intent == "similar":
+            # Name the paper the list starts from, as the library titles it.
+            query = query.model_copy(update={"similar_to": self.refer(query.similar_to or query.text).id})
+        hits = self.retrieve(query, k)
+        author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
+        reference = self.store.get_paper(query.similar_to) if query.similar_to else None
+        return build_answer(query, hits, engine.idf, self.embedder, author_name, reference)
+
+    def refer(self, reference: str) -> Paper:
+        """The one paper a request names ("cite WARM", "compare GKD and BOND", "who wrote the
+        gemini paper"): its id, arXiv id, title or the name before its colon, else the paper that
+        best answers the words (an acronym its abstract defines, a description)."""
+        if found := self._named(reference):
+            return found
+        best = self.engine.search(reference, 1)
+        if not best:
+            raise NotFound(f"No paper in the library goes by '{reference[:80]}'. Try its title.")
+        return self.store.get_papers([best[0][0]])[0]
 
     def linked(self, arxiv_ids: list[str]) -> LinkedPapers:
         """The papers behind arXiv links: from the corpus, else from arXiv (then ingested, so
@@ -272,8 +301,9 @@ class PaperService:
             problem=problem,
         )
 
-    def paper(self, reference: str) -> Paper:
-        """A paper by id, arXiv id, or (fuzzy) title."""
+    def _named(self, reference: str) -> Paper | None:
+        """The paper an id, an arXiv id, a title typed from its start, or the name before its
+        colon ("WARM", "Gemma 2") names exactly."""
         reference = reference.strip()
         if found := self.store.get_paper(reference):
             return found
@@ -282,13 +312,17 @@ class PaperService:
         wanted = key(reference)
         if not wanted:
             raise NotFound("Name a paper: a title, an arXiv id, or a paper id.")
-        # A title typed from its start, or the name before its colon ("WARM", "Gemma 2").
         started = self.store.get_papers(self.engine.complete_titles(reference, 10))
         named = [
             p for p in started if key(p.label).startswith(wanted) or key(p.label.split(":")[0]) == wanted
         ]
-        if named:
-            return min(named, key=lambda p: len(p.label))
+        return min(named, key=lambda p: len(p.label)) if named else None
+
+    def paper(self, reference: str) -> Paper:
+        """A paper by id, arXiv id, or (fuzzy) title."""
+        if found := self._named(reference):
+            return found
+        wanted = key(reference)
         for pid, _ in self.engine.search(reference, 5):
             found = self.store.get_paper(pid)
             if found and key(found.label.split(":")[0]) == wanted:

@@ -155,16 +155,21 @@ def evaluate_command(
     routing: Annotated[
         Path | None, typer.Option(help="routing checks JSONL (default: dev_routing.jsonl)")
     ] = None,
+    dialogue: Annotated[
+        Path | None, typer.Option(help="requests as people type them, JSONL (default: dev_dialogue.jsonl)")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list every miss")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Evaluate retrieval: hit@1, MRR@10, author precision/recall, routing constraints."""
+    """Evaluate retrieval: hit@1, MRR@10, author precision/recall, routing and dialogue constraints,
+    precision/recall of answering."""
     folder = next((d for d in _EVAL_DIRS if d.is_dir()), _EVAL_DIRS[-1])
     report = evaluate(
         service_for(ctx),
         questions or folder / "dev_questions.jsonl",
         authors or folder / "dev_authors.jsonl",
         routing or folder / "dev_routing.jsonl",
+        dialogue or folder / "dev_dialogue.jsonl",
     )
     if as_json:
         print_json(report.model_dump())
