@@ -14,6 +14,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bot import links as paper_links
+from bot.acronyms import defines
 from bot.models import Answer, Paper, Passage, SearchHit
 from bot.query import Query
 from bot.search.analysis import analyze, raw_tokens
@@ -25,14 +26,38 @@ NEAR_DUPLICATE = 75  # rapidfuzz ratio above which two sentences say the same
 OTHERS = 4
 
 
+# "how many / how long / how large ...": the answer is a number.
+_NUMBER_QUESTION = re.compile(
+    r"\b(?:how (?:many|much|long|large|big|far|fast|small|wide|deep|often)|what (?:is|was|are) the (?:number|size|length|count|amount)|what size|which size)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:[KMBT]\b|%|k\b|billion|million|thousand|x\b)?")
+TITLE_WORD_WEIGHT = 0.3
+WANTED_BONUS = 0.6  # what a sentence of the wanted kind (a definition, a number) adds to its score
+
+
+def wanted(query: Query, definition: tuple[str, str] | None = None) -> Callable[[str], bool] | None:
+    """The kind of sentence a question asks for: the one defining an acronym, or one with a
+    number the question does not already hold ("Gemma 3" asks for a context length, not a 3)."""
+    if definition:
+        acronym, meaning = definition
+        return lambda sentence: defines(sentence, acronym, meaning)
+    if _NUMBER_QUESTION.search(query.original):
+        given = {m.group().strip() for m in _NUMBER.finditer(query.original)}
+        return lambda sentence: any(m.group().strip() not in given for m in _NUMBER.finditer(sentence))
+    return None
+
+
 def pick_passages(
     paper: Paper,
     question: str,
     idf: Callable[[str], float],
     embedder: Embedder | None = None,
     limit: int = MAX_PASSAGES,
+    wanted: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """1-3 sentences of the abstract that best answer ``question``, in abstract order."""
+    """1-3 sentences of the abstract that best answer ``question``, in abstract order; sentences
+    of the ``wanted`` kind that share the question's words first."""
     sentences = list(
         dict.fromkeys(s for text in [paper.abstract, *paper.other_abstracts] for s in split_sentences(text))
     )
@@ -41,13 +66,21 @@ def pick_passages(
     terms = set(analyze(question))
     if not terms:
         return sentences[:2]
-    lexical = np.array([sum(idf(t) for t in terms & set(analyze(s))) for s in sentences])
+    # The words that name the paper ("Gemma 3") are in most of its sentences and say nothing
+    # about which one answers: they count for little.
+    named = set(analyze(paper.label))
+    weight = {t: idf(t) * (TITLE_WORD_WEIGHT if t in named else 1.0) for t in terms}
+    lexical = np.array([sum(weight[t] for t in terms & set(analyze(s))) for s in sentences])
     if lexical.max() > 0:
         lexical = lexical / lexical.max()
     scores = lexical
     if embedder is not None:
         vectors = embedder.embed([question, *sentences])
         scores = lexical + 0.5 * np.clip(vectors[1:] @ vectors[0], 0, None)
+    if wanted is not None:
+        scores = scores + WANTED_BONUS * np.array(
+            [lexical[i] > 0 and wanted(s) for i, s in enumerate(sentences)]
+        )
     if scores.max() <= 0:
         return sentences[:2]
     best = float(scores.max())
@@ -141,9 +174,10 @@ def build_answer(
     embedder: Embedder | None = None,
     author_name: str | None = None,
     reference: Paper | None = None,
+    definition: tuple[str, str] | None = None,
 ) -> Answer:
     """Assemble the answer for a routed query and its ranked hits (``reference``: the paper a
-    "similar to" request starts from)."""
+    "similar to" request starts from; ``definition``: an acronym asked about and its meaning)."""
     answer = Answer(intent=query.intent, query=query.original, text="", hits=list(hits))
     if reference is not None:
         answer.heading = f"Papers similar to “{reference.label}” ({len(hits)})"
@@ -158,7 +192,9 @@ def build_answer(
         answer.hits = answer.hits[: 1 + OTHERS]
         if answer.hits:
             best = answer.hits[0].paper
-            sentences = pick_passages(best, query.text or query.original, idf, embedder)
+            sentences = pick_passages(
+                best, query.text or query.original, idf, embedder, wanted=wanted(query, definition)
+            )
             answer.passages = [Passage.from_abstract(best, s) for s in sentences]
     if not answer.hits:
         answer.empty_reason = empty_reason(query, author_name)

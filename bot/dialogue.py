@@ -100,6 +100,14 @@ def rewritten_summary(answer: Answer) -> str | None:
     return None
 
 
+def reply_to(answer: Answer) -> AnswerReply | CitationReply:
+    """What a free-text answer shows: BibTeX for "cite X", else the answer itself."""
+    if answer.intent == "cite" and answer.hits:
+        paper = answer.hits[0].paper
+        return CitationReply(paper=paper, bibtex=links.bibtex(paper), reference=links.reference(paper))
+    return AnswerReply(answer=answer)
+
+
 Reply = AnswerReply | ListReply | PaperReply | CitationReply | StatsReply | HelpReply | Notice
 
 
@@ -159,10 +167,10 @@ class Dialogue:
         return PaperReply(paper=paper)
 
     # -- commands ----------------------------------------------------------------------
-    def ask(self, key: Hashable, question: str) -> AnswerReply:
+    def ask(self, key: Hashable, question: str) -> AnswerReply | CitationReply:
         answer = self.service.ask(question)
         self.conversation.remember(key, [h.paper for h in answer.hits], question)
-        return AnswerReply(answer=answer)
+        return reply_to(answer)
 
     def search(
         self,

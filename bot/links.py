@@ -25,8 +25,18 @@ def links_for(title: str, arxiv_id: str | None = None, version: int | None = Non
     return result
 
 
+# Words that make an author a body, not a person: BibTeX must not split "Gemma Team" into a
+# first name and a surname, so such names are braced.
+_CORPORATE = re.compile(
+    r"\b(?:team|group|consortium|collaboration|project|lab|laboratory|labs|institute|inc|ltd|deepmind|google|openai|meta|university|committee)\b",
+    re.IGNORECASE,
+)
+
+
 def bibtex_key(paper: Paper) -> str:
-    surname = words(paper.authors[0])[-1] if paper.authors and words(paper.authors[0]) else "anon"
+    first = words(paper.authors[0]) if paper.authors else []
+    # A person by surname; a team by its first word ("Gemma Team" -> gemma).
+    surname = (first[0] if _CORPORATE.search(paper.authors[0]) else first[-1]) if first else "anon"
     year = paper.date.year if paper.date else "nd"
     first_word = next((w for w in words(paper.label) if len(w) > 3), "paper")
     return f"{surname}{year}{first_word}"
@@ -39,10 +49,16 @@ def _bibtex_escape(text: str) -> str:
     return _BIBTEX_SPECIAL.sub(r"\\\1", text)
 
 
+def bibtex_author(name: str) -> str:
+    """One author for a BibTeX author list: a team or an organisation braced whole."""
+    name = _bibtex_escape(name)
+    return "{" + name + "}" if _CORPORATE.search(name) or " " not in name.strip() else name
+
+
 def bibtex(paper: Paper) -> str:
     """A BibTeX entry (``@misc`` in arXiv's own style when the paper has an arXiv id)."""
-    authors = " and ".join(paper.authors) + (" and others" if paper.et_al else "")
-    fields = [("title", "{" + _bibtex_escape(paper.label) + "}"), ("author", _bibtex_escape(authors))]
+    authors = " and ".join(map(bibtex_author, paper.authors)) + (" and others" if paper.et_al else "")
+    fields = [("title", "{" + _bibtex_escape(paper.label) + "}"), ("author", authors)]
     if paper.date:
         fields.append(("year", str(paper.date.year)))
     if paper.arxiv_id:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from bot.acronyms import expansion
 from bot.answer import about_answer, build_answer, cite_answer, compare_answer
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
@@ -21,6 +22,7 @@ from bot.ingest.pipeline import ingest_items, ingest_paths
 from bot.linked import LinkedPapers, link_answer
 from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
 from bot.query import Query, parse_query
+from bot.search.analysis import analyze
 from bot.search.build import load_or_build
 from bot.search.filters import Filters
 from bot.search.retriever import Retriever
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 # An author's list stops here (newest first): a page of Discord embeds, not a dump.
 MAX_AUTHOR_PAPERS = 100
+# Abstracts read to learn what an acronym stands for: the newest that use it.
+ACRONYM_SAMPLE = 64
 # How often the store is asked whether another process changed the corpus.
 VERSION_CHECK_SECONDS = 1.0
 
@@ -258,13 +262,31 @@ class PaperService:
         if query.detail:
             paper = self.refer(query.refs[0])
             return about_answer(question, paper, query.detail, self._hits(engine.similar(paper.id, 4)))
+        definition = None
+        if query.intent == "acronym" and (meaning := self.meaning(query.text)):
+            definition = (query.text, meaning)
+            if not engine.doc_freq(analyze(query.text)[0]):  # a name no abstract uses: its title's
+                query = query.model_copy(update={"text": meaning})
         if query.intent == "similar":
             # Name the paper the list starts from, as the library titles it.
             query = query.model_copy(update={"similar_to": self.refer(query.similar_to or query.text).id})
         hits = self.retrieve(query, k)
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         reference = self.store.get_paper(query.similar_to) if query.similar_to else None
-        return build_answer(query, hits, engine.idf, self.embedder, author_name, reference)
+        return build_answer(query, hits, engine.idf, self.embedder, author_name, reference, definition)
+
+    def meaning(self, acronym: str) -> str | None:
+        """What an acronym stands for here: its definition in the abstracts that use it ("mirror
+        descent value iteration (MDVI)"), else the title whose initials spell it (DCPI)."""
+        terms = analyze(acronym)
+        if not terms:
+            return None
+        engine = self.engine
+        if engine.doc_freq(terms[0]):
+            users = self.store.get_papers(engine.newest(Filters(topic=terms[:1]), None, ACRONYM_SAMPLE))
+            return expansion(acronym, (f"{p.label}. {p.abstract}" for p in users))
+        titled = self.store.get_papers(engine.titled_by_initials(terms[0], 1))
+        return titled[0].label.split(":")[0] if titled else None
 
     def refer(self, reference: str) -> Paper:
         """The one paper a request names ("cite WARM", "compare GKD and BOND", "who wrote the

@@ -17,7 +17,7 @@ from bot.config import BUNDLED_SEEDS
 from bot.console import ConsoleChat
 from bot.console_render import render
 from bot.dates import parse_date
-from bot.dialogue import AnswerReply, Dialogue
+from bot.dialogue import Dialogue, reply_to
 from bot.errors import UsageError
 from bot.evaluation import evaluate
 from bot.service import PaperService
@@ -140,7 +140,7 @@ def ask(
     elif markdown:
         typer.echo(answer.text)
     else:  # as the console chat prints it: styled on a terminal, plain text in a pipe
-        ConsoleChat(Dialogue(service), interactive=False).print_lines(render(AnswerReply(answer=answer)))
+        ConsoleChat(Dialogue(service), interactive=False).print_lines(render(reply_to(answer)))
 
 
 @app.command("eval")

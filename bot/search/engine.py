@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.acronyms import title_initials
 from bot.models import Paper
 from bot.search.analysis import Analyzer, analyze, defined_names
 from bot.search.filters import Filters, category_matches, date_mask
@@ -112,6 +113,7 @@ class SearchEngine:
             )
         self.title_order = title_order
         self._terms_cache: dict[str, list[str]] = {}
+        self._initials: dict[str, list[int]] | None = None  # made when an unknown acronym is asked
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -326,6 +328,21 @@ class SearchEngine:
 
     def idf(self, term: str) -> float:
         return self.lexical.idf(term)
+
+    def doc_freq(self, term: str) -> int:
+        """How many papers hold this analysed term (0: the library does not know the word)."""
+        return self.lexical.doc_freq(term)
+
+    def titled_by_initials(self, letters: str, limit: int = 5) -> list[str]:
+        """Papers whose title's initials spell ``letters`` ("dcpi": Deep Conservative Policy
+        Iteration). The map is made on the first such question: a pass over the titles."""
+        if self._initials is None:
+            initials: dict[str, list[int]] = {}
+            for row, title in enumerate(self.titles):
+                for spelled in title_initials(title):
+                    initials.setdefault(spelled, []).append(row)
+            self._initials = initials
+        return [self.id_at(i) for i in self._initials.get(letters.lower(), [])[:limit]]
 
 
 def cosine_scale(cosine: float) -> float:

@@ -32,7 +32,7 @@ class Ask(commands.Cog):
         """Ask about papers: the passage that answers, the paper, and links."""
         await think(interaction)
         reply = await asyncio.to_thread(self.bot.dialogue.ask, interaction.channel_id, question)
-        await send_pages(interaction, embeds.answer_pages(reply.answer))
+        await send_pages(interaction, embeds.reply_pages(reply))
 
     @app_commands.command()
     @app_commands.describe(
