@@ -41,8 +41,10 @@ def _spells(words: list[str], letters: str) -> bool:
         word = words[i].lower()
         if word in STOPWORDS and match(i + 1, j):
             return True
+        if words[i].isupper() and letters.startswith(word, j) and match(i + 1, j + len(word)):
+            return True  # an acronym inside an acronym: "RL from AI Feedback (RLAIF)"
         parts = word.split("-")
-        # "Q-learning" may give Q or QL; a word may also give its first two letters ("RLlib").
+        # "Q-learning" may give Q or QL.
         for n in range(len(parts), 0, -1):
             initials = "".join(p[0] for p in parts[:n] if p)
             if letters.startswith(initials, j) and match(i + 1, j + len(initials)):
@@ -99,4 +101,4 @@ def defines(sentence: str, acronym: str, meaning: str | None = None) -> bool:
     """The sentence introduces the acronym: "(MDVI)" after its words, or spells out its meaning."""
     if re.search(r"\(\s*" + re.escape(acronym) + r"\s*[),;]", sentence):
         return True
-    return bool(meaning) and meaning.lower() in sentence.lower()
+    return meaning is not None and meaning.lower() in sentence.lower()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -127,6 +128,22 @@ def _listing(hits: Sequence[SearchHit], first: int = 1) -> list[str]:
     ]
 
 
+NEAREST = "The nearest papers, in case one is what you meant:"
+
+
+def passage_source(passage: Passage, shown: Paper, others: Sequence[Paper] = ()) -> str:
+    """Where a quoted passage is from, when it is not the shown paper's abstract: "WARP, 4
+    Experiments, p. 3"; "" for the shown paper's abstract."""
+    label = (
+        ""
+        if passage.paper_id == shown.id
+        else next((p.label.split(":")[0] for p in others if p.id == passage.paper_id), "")
+    )
+    section = passage.section if passage.section != "Abstract" else ""
+    page = f"p. {passage.page}" if passage.page else ""
+    return ", ".join(filter(None, [label, section, page]))
+
+
 def render_text(answer: Answer) -> str:
     """The answer as plain text with light markdown (CLI, console chat, Discord fallback)."""
     if not answer.hits:
@@ -134,7 +151,7 @@ def render_text(answer: Answer) -> str:
     lines: list[str] = []
     if not answer.answered:
         lines.append(answer.empty_reason or "No paper in the library answers that.")
-        lines.append("The nearest papers, in case one is what you meant:")
+        lines.append(NEAREST)
         return "\n".join(lines + _listing(answer.hits))
     if answer.intent == "compare":
         lines.append(answer.heading or "Comparing")
@@ -147,16 +164,11 @@ def render_text(answer: Answer) -> str:
     if answer.heading:
         return "\n".join([answer.heading, *_listing(answer.hits), *answer.notes])
     best = answer.hits[0].paper
-    labels = {h.paper.id: h.paper.label for h in answer.hits}
     lines += [f"**{best.label}**", f"{byline(best, 6)} · {meta_line(best)}"]
     lines += answer.notes
     for q in answer.passages:
-        where = ", ".join(
-            filter(None, [q.section if q.section != "Abstract" else None, f"p. {q.page}" if q.page else None])
-        )
-        source = labels.get(q.paper_id, "") if q.paper_id != best.id else ""
-        prefix = f"({', '.join(filter(None, [source, where]))}) " if source or where else ""
-        lines.append(f"> {prefix}{q.text}")
+        where = passage_source(q, best, [h.paper for h in answer.hits])
+        lines.append(f"> ({where}) {q.text}" if where else f"> {q.text}")
     lines.append(_links_line(best))
     if len(answer.hits) > 1:
         lines.append("")
@@ -200,6 +212,32 @@ def build_answer(
         answer.empty_reason = empty_reason(query, author_name)
     answer.text = render_text(answer)
     return answer
+
+
+# When does the best paper answer a request? Calibrated on tests/fixtures/eval/dialogue_cases.jsonl
+# (on- and off-topic requests) and the dev questions, which must all stay answered.
+ANSWERED_SHARE = 0.6  # the share of the request's weight (idf) the paper's text holds
+ANSWERED_SHARE_WITH_RAREST = 0.35  # ... or this much with the request's most specific word
+ANSWERED_COSINE = 0.5  # ... or a meaning this close (a paraphrase in other words)
+
+
+def coverage(paper: Paper, weights: dict[tuple[str, ...], float]) -> tuple[float, bool]:
+    """How much of a request a paper's title and abstract hold: the share of the weight of its
+    words (each a group of acceptable spellings) found there, and whether the rarest is."""
+    if not weights:
+        return 0.0, False
+    held = set(analyze(" ".join([paper.label, paper.abstract, *paper.other_abstracts])))
+    found = {group: any(t in held for t in group) for group in weights}
+    share = sum(w for group, w in weights.items() if found[group]) / sum(weights.values())
+    return share, found[max(weights, key=weights.__getitem__)]
+
+
+def answers(share: float, has_rarest: bool, cosine: float | None = None) -> bool:
+    return (
+        share >= ANSWERED_SHARE
+        or (has_rarest and share >= ANSWERED_SHARE_WITH_RAREST)
+        or (cosine is not None and cosine >= ANSWERED_COSINE)
+    )
 
 
 def date_span(since: dt.date | None, until: dt.date | None) -> str:
@@ -294,15 +332,21 @@ def about_answer(question: str, paper: Paper, detail: str, related: Sequence[Sea
     return answer
 
 
-def shared_terms(a: Paper, b: Paper, idf: Callable[[str], float], most: int = 5) -> list[str]:
-    """The most specific words both papers use, as the first paper writes them."""
+def shared_terms(a: Paper, b: Paper, idf: Callable[[str], float], most: int = 4) -> list[str]:
+    """What both papers are about, as the first paper writes it: the specific words both use
+    more than in passing (twice, or in a title), the most specific first."""
     surface: dict[str, str] = {}
-    for token in raw_tokens(f"{a.label} {a.abstract}"):
-        for term in analyze(token):
-            surface.setdefault(term, token.lower() if not token.isupper() else token)
-    theirs = set(analyze(f"{b.label} {b.abstract}"))
-    common = [t for t in surface if t in theirs and not t.isdigit() and len(t) > 2]
-    common.sort(key=idf, reverse=True)
+    counts: list[Counter[str]] = []
+    for paper in (a, b):
+        count: Counter[str] = Counter()
+        for token in raw_tokens(f"{paper.label} {paper.label} {paper.abstract}"):
+            for term in analyze(token):
+                count[term] += 1
+                if paper is a:
+                    surface.setdefault(term, token if token.isupper() else token.lower())
+        counts.append(count)
+    common = [t for t in surface if min(counts[0][t], counts[1][t]) >= 2 and not t.isdigit() and len(t) > 2]
+    common.sort(key=lambda t: idf(t) * min(counts[0][t], counts[1][t]), reverse=True)
     return [surface[t] for t in common[:most]]
 
 

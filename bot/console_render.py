@@ -6,9 +6,11 @@ with a hanging indent on a terminal and print them plainly (no styles, no wrappi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 
-from bot.answer import byline, meta_line, one_line
+from bot.answer import NEAREST, byline, meta_line, one_line, passage_source
 from bot.commands import COMMANDS, FOLLOW_UPS
 from bot.dialogue import (
     AnswerReply,
@@ -23,7 +25,7 @@ from bot.dialogue import (
     primary_link,
     rewritten_summary,
 )
-from bot.models import Paper
+from bot.models import Paper, Passage
 
 Line = tuple[int, Text]
 QUOTE_BAR = "│ "  # starts a quoted passage; the console repeats it on wrapped lines
@@ -73,19 +75,46 @@ def _answer(reply: AnswerReply) -> list[Line]:
         lines += [_line(summary), _line("")]
     if not answer.hits:
         return [*lines, _line(answer.empty_reason or "No paper matches that.", "yellow")]
+    if not answer.answered:
+        lines.append(_line(answer.empty_reason or "No paper in the library answers that.", "yellow"))
+        return lines + _list(NEAREST, [h.paper for h in answer.hits], "")
+    if answer.intent == "compare":
+        lines.append(_line(answer.heading or "Comparing", "bold"))
+        for hit in answer.hits:
+            lines += _headed(hit.paper, [q for q in answer.passages if q.paper_id == hit.paper.id])
+        return lines + [_line(note) for note in answer.notes]
     if answer.heading:
         return lines + _list(answer.heading, [h.paper for h in answer.hits], "")
     best = answer.hits[0].paper
-    lines += [
-        (0, Text(best.label, style="bold cyan")),
-        _line(f"{byline(best, 6)} · {meta_line(best)}", "dim"),
-    ]
-    lines += [(2, Text.assemble((QUOTE_BAR, "green"), (p.text, "italic"))) for p in answer.passages]
-    lines.append(_line(primary_link(best), "blue", 2))
+    lines += _headed(best, answer.passages, [h.paper for h in answer.hits], answer.notes)
     if len(answer.hits) > 1:
         lines += [_line(""), _line("Also relevant:", "bold")]
         for n, hit in enumerate(answer.hits[1:], 2):
             lines += _item(n, hit.paper, one_line(hit.paper, 140))
+    return lines
+
+
+def _headed(
+    paper: Paper, passages: list[Passage], others: Sequence[Paper] = (), notes: Sequence[str] = ()
+) -> list[Line]:
+    """A paper's title and byline, notes, its quoted passages (a passage from another paper or
+    from the body says where it is from), and its link."""
+    lines = [
+        (0, Text(paper.label, style="bold cyan")),
+        _line(f"{byline(paper, 6)} · {meta_line(paper)}", "dim"),
+    ]
+    lines += [_line(note, "", 2) for note in notes]
+    for passage in passages:
+        where = passage_source(passage, paper, others)
+        lines.append(
+            (
+                2,
+                Text.assemble(
+                    (QUOTE_BAR, "green"), (f"({where}) " if where else "", "dim"), (passage.text, "italic")
+                ),
+            )
+        )
+    lines.append(_line(primary_link(paper), "blue", 2))
     return lines
 
 

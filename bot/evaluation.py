@@ -33,6 +33,7 @@ class EvalReport(BaseModel):
     # Requests phrased as people type them: passed/total per kind, and whether the bot answered
     # when it should have (precision/recall of ``answered`` over the rows that say).
     dialogue: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    answered_n: int = 0  # requests that say whether a paper answers them (dev questions: all do)
     answered_precision: float | None = None
     answered_recall: float | None = None
     failures: list[str] = Field(default_factory=list)
@@ -58,7 +59,7 @@ class EvalReport(BaseModel):
         if self.answered_precision is not None:
             out.append(
                 f"answered   precision={self.answered_precision:.3f}  recall={self.answered_recall:.3f}"
-                " (answering when a paper answers; abstaining otherwise)"
+                f"  over {self.answered_n} requests (answering when a paper answers; abstaining otherwise)"
             )
         return out
 
@@ -82,11 +83,16 @@ def rank_of(hits: list[SearchHit], golds: list[str]) -> int | None:
     return None
 
 
-def evaluate_questions(service: PaperService, rows: Iterable[dict[str, Any]], report: EvalReport) -> None:
+def evaluate_questions(
+    service: PaperService, rows: Iterable[dict[str, Any]], report: EvalReport
+) -> list[tuple[bool, bool]]:
+    """hit@1 and MRR@10 per kind; returns (answered, True) per question: each has a paper that answers."""
     per_kind: dict[str, list[int | None]] = defaultdict(list)
+    answered = []
     for row in rows:
         if "author" in row or "kind" not in row:
             continue
+        answered.append((service.ask(row["q"]).answered, True))
         rank = rank_of(service.search(row["q"], k=10), row["gold"])
         per_kind[row["kind"]].append(rank)
         if rank != 1:
@@ -94,6 +100,7 @@ def evaluate_questions(service: PaperService, rows: Iterable[dict[str, Any]], re
     everything = [r for ranks in per_kind.values() for r in ranks]
     report.questions = _score(everything)
     report.by_kind = {kind: _score(ranks) for kind, ranks in per_kind.items()}
+    return answered
 
 
 def _score(ranks: list[int | None]) -> KindScore:
@@ -230,8 +237,9 @@ def evaluate(
     dialogue: Path | None = None,
 ) -> EvalReport:
     report = EvalReport()
+    answered: list[tuple[bool, bool]] = []  # (said, should have) per request that tells
     if questions and questions.exists():
-        evaluate_questions(service, load_jsonl(questions), report)
+        answered += evaluate_questions(service, load_jsonl(questions), report)
     if authors and authors.exists():
         evaluate_authors(service, load_jsonl(authors), report)
     if routing and routing.exists():
@@ -243,11 +251,19 @@ def evaluate(
         report.routing_total = len(rows)
         report.routing_passed = len(rows) - sum(f.startswith("routing ") for f in report.failures)
     if dialogue and dialogue.exists():
-        evaluate_dialogue(service, load_jsonl(dialogue), report)
+        answered += evaluate_dialogue(service, load_jsonl(dialogue), report)
+    if answered:
+        true_pos = sum(said and wanted for said, wanted in answered)
+        report.answered_n = len(answered)
+        report.answered_precision = true_pos / max(sum(said for said, _ in answered), 1)
+        report.answered_recall = true_pos / max(sum(wanted for _, wanted in answered), 1)
     return report
 
 
-def evaluate_dialogue(service: PaperService, rows: Iterable[dict[str, Any]], report: EvalReport) -> None:
+def evaluate_dialogue(
+    service: PaperService, rows: Iterable[dict[str, Any]], report: EvalReport
+) -> list[tuple[bool, bool]]:
+    """Each request's constraints, per kind; returns (answered, should have) for the rows that say."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     said, wanted = [], []
     for row in rows:
@@ -262,7 +278,4 @@ def evaluate_dialogue(service: PaperService, rows: Iterable[dict[str, Any]], rep
             said.append(answer.answered)
             wanted.append(bool(row["answered"]))
     report.dialogue = {kind: (p, n) for kind, (p, n) in counts.items()}
-    if wanted:
-        true_pos = sum(s and w for s, w in zip(said, wanted, strict=True))
-        report.answered_precision = true_pos / max(sum(said), 1)
-        report.answered_recall = true_pos / max(sum(wanted), 1)
+    return list(zip(said, wanted, strict=True))

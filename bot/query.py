@@ -26,16 +26,19 @@ Detail = Literal["authors", "summary"]
 
 _I = re.IGNORECASE
 _SIMILAR = re.compile(
-    r"^(?:(?:show|find|give|list|are there|is there)(?: me)? )?(?:any |some |other )?(?:papers? |more |anything |work |works |others? )?(?:(?:that (?:is|are) |which (?:is|are) )?(?:similar|related|close|comparable) ?(?:to|with)?|like|in the spirit of|along the lines of) (?P<rest>.+)$",
+    r"^(?:what(?:'s| is| are)\s+)?(?:(?:show|find|give|list|are there|is there)(?: me)? )?(?:any |some |other |more )?(?:papers? |more |anything |work |works |others? |research )?(?:(?:that (?:is|are) |which (?:is|are) )?(?:similar|related|close|comparable) ?(?:to|with)?|like|in the spirit of|along the lines of) (?P<rest>.+)$",
     _I,
 )
 _POLITE = re.compile(
-    r"^(?:(?:hey|hi|ok|okay|so),?\s+)?(?:(?:please|pls|can you|could you|would you|will you)\s+)+", _I
-)
-_CITE = re.compile(
-    r"^(?:how (?:do|should|can|would|to) (?:i |we |you |one )?cite|cite|(?:give|get|show|send)(?: me| us)? (?:the |a )?(?:bibtex|bib|citation|reference|cite key)(?: entry)?(?: for| of)?|(?:the |a )?(?:bibtex|bib|citation|reference|cite key)(?: entry)?(?: for| of)|i need (?:to cite|the bibtex (?:for|of)|a citation (?:for|of)))\s+(?P<ref>.+)$",
+    r"^(?:(?:hey|hi|hello|ok|okay|so)[,!]?\s+)?(?:(?:please|pls|can you|could you|would you|will you|kindly)[,!]?\s+)+"
+    r"|[,\s]+(?:please|pls|thanks|thank you|thx)$",
     _I,
 )
+_CITE = re.compile(
+    r"^(?:how (?:do|should|can|would|to) (?:i |we |you |one )?cite|cite|(?:give|get|show|send)(?: me| us)? (?:the |a )?(?:bibtex|bib|citation|reference|cite key)(?: entry)?(?: for| of)?|(?:the |a )?(?:bibtex|bib|citation|reference|cite key)(?: entry)?(?: for| of)|i need (?:to cite|the bibtex (?:for|of)|a citation (?:for|of))|what(?:'s| is) (?:the |a )?(?:bibtex|bib|citation|reference|cite key)(?: entry)? (?:for|of))\s+(?P<ref>.+)$",
+    _I,
+)
+_CITE_BARE = re.compile(r"^(?:bibtex|bib|citation)\s+(?!(?:counts?|numbers?|of papers)\b)(?P<ref>.+)$", _I)
 _CITE_AFTER = re.compile(r"^(?P<ref>.+?)\s+(?:bibtex|bib entry|citation)$", _I)
 _COMPARE = [
     re.compile(r"^(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to|vs\.?|versus|against)\s+(?P<b>.+)$", _I),
@@ -48,6 +51,11 @@ _COMPARE = [
         _I,
     ),
     re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+)$", _I),
+    re.compile(
+        r"^(?:how|in what way|where)\s+(?:do|does|did)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(?:differ|compare|contrast)(?:\s+.*)?$",
+        _I,
+    ),
+    re.compile(r"^what\s+(?:do|does)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+have in common$", _I),
 ]
 _WHO = re.compile(
     r"^(?:who\s+(?:wrote|authored|are the authors of|is the author of|were the authors of|is behind|are behind|made|published|did)|(?:who's|whos) behind|(?:list |show |give me )?(?:the\s+)?authors?\s+(?:of|for|on))\s+(?P<ref>.+?)(?:\s+(?:paper|article))?$",
@@ -95,7 +103,7 @@ _RANGE = re.compile(
     _I,
 )
 _SINCE = re.compile(
-    rf"\b(?:(?:published|released|written|out)\s+)?(?:since|from|starting|as of)\s+(?P<m>{_MOMENT})\s+(?:on|onwards?|and later|or later)\b|\b(?:(?:published|released|written|out)\s+)?(?:since|starting(?: from| in)?|as of|from)\s+(?P<s>{_MOMENT})\b(?=\s+(?:on|onwards?)\b)|\b(?:(?:published|released|written|out)\s+)?(?:since|starting(?: from| in)?|as of|not before|no earlier than)\s+(?P<n>{_MOMENT})\b",
+    rf"\b(?:(?:published|released|written|out)\s+)?(?:since|from|starting|as of)\s+(?P<m>{_MOMENT})\s+(?:on\s*$|onwards?\b|and later\b|or later\b)|\b(?:(?:published|released|written|out)\s+)?(?:since|starting(?: from| in)?|as of|from)\s+(?P<s>{_MOMENT})\b(?=\s+on\s*$|\s+onwards?\b)|\b(?:(?:published|released|written|out)\s+)?(?:since|starting(?: from| in)?|as of|not before|no earlier than)\s+(?P<n>{_MOMENT})\b",
     _I,
 )
 _AFTER = re.compile(
@@ -157,6 +165,10 @@ class Query(BaseModel):
     similar_to: str | None = None
     refs: list[str] = []  # the papers a request names: two for compare, one for cite / authors / summary
     detail: Detail | None = None
+
+    def text_typed(self) -> str:
+        """The request as typed, without its trailing punctuation."""
+        return _clean(self.original)
 
 
 def reference(text: str) -> str:
@@ -226,8 +238,11 @@ def _dates(text: str, today: dt.date | None = None) -> tuple[str, dt.date | None
 
 
 def _strip_topic(text: str) -> str:
+    """The topic of "papers on X", "X papers", "research about X"."""
     m = _TOPIC_TAIL.match(text)
-    return _clean(m["topic"]) if m else text
+    topic = _clean(m["topic"]) if m else text
+    stripped = _clean(_PAPERS_TAIL.sub("", topic))
+    return stripped if words(stripped) else topic
 
 
 def parse_query(
@@ -245,7 +260,9 @@ def parse_query(
     def make(**fields: Any) -> Query:
         return Query(original=original, since=since, until=until, **fields)
 
-    if (m := _CITE.match(body) or _CITE_AFTER.match(body)) and words(ref := reference(m["ref"])):
+    if (m := _CITE.match(body) or _CITE_BARE.match(body) or _CITE_AFTER.match(body)) and words(
+        ref := reference(m["ref"])
+    ):
         return make(intent="cite", text=ref, refs=[ref])
     if not typed_title:
         for pattern in _COMPARE:

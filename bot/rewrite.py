@@ -28,8 +28,8 @@ class AnswerRewriter:
         self.timeout = timeout
 
     def __call__(self, answer: Answer) -> Answer:
-        if not answer.hits or not answer.passages:
-            return answer
+        if not answer.hits or not answer.passages or answer.intent == "compare":
+            return answer  # nothing to rewrite, or two papers: the side by side says it better
         best = answer.hits[0].paper
         context = f"Paper: {best.label}\nPassages:\n" + "\n".join(f"- {p.text}" for p in answer.passages)
         body = {

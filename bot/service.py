@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot.acronyms import expansion
-from bot.answer import about_answer, build_answer, cite_answer, compare_answer
+from bot.acronyms import expansion, is_acronym
+from bot.answer import about_answer, answers, build_answer, cite_answer, compare_answer, coverage, render_text
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
 from bot.ingest.arxiv import ArxivClient, FetchError
@@ -36,8 +36,19 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 # An author's list stops here (newest first): a page of Discord embeds, not a dump.
 MAX_AUTHOR_PAPERS = 100
+# Requests whose best paper must hold the request's words to count as an answer (the others
+# name their papers: an author, a title, "similar to").
+CHECKED_INTENTS = frozenset({"question", "topic", "latest", "acronym"})
+# A title's name before its colon is a name people type ("WARM", "Gemma 2") up to this length.
+MAX_NAME_WORDS = 4
+# A guessed spelling this close (rapidfuzz ratio) is the word the request meant; a looser guess
+# ("capit" -> "capib") leaves the word unknown when judging whether a paper answers.
+TYPO_SIMILARITY = 85
+# Papers offered as the nearest when none answers.
+NEAREST_OFFERED = 3
 # Abstracts read to learn what an acronym stands for: the newest that use it.
 ACRONYM_SAMPLE = 64
+MEANINGS_KEPT = 1024
 # How often the store is asked whether another process changed the corpus.
 VERSION_CHECK_SECONDS = 1.0
 
@@ -49,6 +60,27 @@ def phrase_pattern(topic: str) -> re.Pattern[str] | None:
     if len(stems) < 2:
         return None
     return re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
+
+
+def named_first(hits: list[SearchHit], text: str) -> list[SearchHit]:
+    """The hits with the paper the text names by its short name ("the biggest Gemma 2 model":
+    "Gemma 2: Improving...") first; the longest name wins ("Gemma 2" over "Gemma")."""
+    typed = f" {key(text)} "
+    titles = [key(hit.paper.label) for hit in hits]
+    named = [
+        (len(name), n)
+        for n, hit in enumerate(hits)
+        if ":" in hit.paper.label
+        and (name := key(hit.paper.label.split(":")[0]))
+        and len(name.split()) <= MAX_NAME_WORDS
+        and f" {name} " in typed
+        # "Gemma" is no name when "Gemma 2", "Gemma 3 Technical Report" are among the hits too.
+        and not any(title.startswith(f"{name} ") for m, title in enumerate(titles) if m != n)
+    ]
+    if not named:
+        return hits
+    best = max(named, key=lambda x: (x[0], -x[1]))[1]
+    return [hits[best], *hits[:best], *hits[best + 1 :]]
 
 
 class PaperService:
@@ -81,6 +113,8 @@ class PaperService:
         self._own_change = False
         self._lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        # What acronyms stand for, per index (a new index may know new definitions).
+        self._meanings: dict[tuple[Retriever, str], str | None] = {}
 
     # -- engine lifecycle ---------------------------------------------------------------
     @property
@@ -183,6 +217,30 @@ class PaperService:
     def _topic_hits(
         self, query: Query, filters: Filters, author_keys: list[str] | None, k: int
     ) -> list[SearchHit]:
+        """Results that mention the topic, with its acronyms as typed or spelled out ("offline
+        RL": "offline reinforcement learning" too)."""
+        variants = [query.topic or ""]
+        for token in (query.topic or "").split():
+            if is_acronym(token.strip(",.;")) and (meaning := self.meaning(token.strip(",.;"))):
+                variants.append(re.sub(rf"\b{re.escape(token)}", meaning, variants[-1]))
+        if len(variants) == 1:
+            return self._topic_variant_hits(query, filters, author_keys, k)
+        merged: dict[str, SearchHit] = {}
+        for topic in variants:
+            for hit in self._topic_variant_hits(
+                query.model_copy(update={"topic": topic}), filters, author_keys, k
+            ):
+                if hit.paper.id not in merged or merged[hit.paper.id].score < hit.score:
+                    merged[hit.paper.id] = hit
+        if query.newest_first:
+            ranked = sorted(merged.values(), key=lambda h: h.paper.date or dt.date.min, reverse=True)
+        else:
+            ranked = sorted(merged.values(), key=lambda h: h.score, reverse=True)
+        return ranked[: max(k, MAX_AUTHOR_PAPERS) if query.intent == "author" else k]
+
+    def _topic_variant_hits(
+        self, query: Query, filters: Filters, author_keys: list[str] | None, k: int
+    ) -> list[SearchHit]:
         """Results that all mention the topic: every topic term, relaxed to the rarest ones if none do."""
         engine = self.engine
         terms = engine.topic_terms(query.topic or "")
@@ -256,9 +314,11 @@ class PaperService:
         question = query.original
         if query.intent == "cite":
             return cite_answer(question, self.refer(query.refs[0]))
-        if query.intent == "compare":
+        if query.intent == "compare" and not self._named(query.text_typed()):
             first, second = (self.refer(ref) for ref in query.refs[:2])
             return compare_answer(question, first, second, engine.idf)
+        if query.intent == "compare":  # "RLAIF vs RLHF" is how a title starts: that paper
+            query = query.model_copy(update={"intent": "title", "text": query.text_typed(), "refs": []})
         if query.detail:
             paper = self.refer(query.refs[0])
             return about_answer(question, paper, query.detail, self._hits(engine.similar(paper.id, 4)))
@@ -271,9 +331,55 @@ class PaperService:
             # Name the paper the list starts from, as the library titles it.
             query = query.model_copy(update={"similar_to": self.refer(query.similar_to or query.text).id})
         hits = self.retrieve(query, k)
+        if query.intent in ("question", "topic"):
+            hits = named_first(hits, query.text)
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         reference = self.store.get_paper(query.similar_to) if query.similar_to else None
-        return build_answer(query, hits, engine.idf, self.embedder, author_name, reference, definition)
+        answer = build_answer(query, hits, engine.idf, self.embedder, author_name, reference, definition)
+        if (
+            hits
+            and query.intent in CHECKED_INTENTS
+            and not self.answers(hits[0].paper, query.topic or query.text)
+        ):
+            answer.answered = False
+            answer.hits = answer.hits[:NEAREST_OFFERED]
+            answer.passages = []
+            answer.heading = None
+            answer.empty_reason = "No paper in the library answers that."
+            answer.text = render_text(answer)
+        answer.answered = answer.answered and bool(hits)
+        return answer
+
+    def request_weights(self, text: str) -> dict[tuple[str, ...], float]:
+        """The words of a request with what each weighs (idf): a word the library does not know
+        weighs as much as the rarest word, unless it is a typo of a known one (then its spellings)."""
+        engine = self.engine
+        rarest = engine.idf("\x00")  # the idf of a word no paper holds
+        weights: dict[tuple[str, ...], float] = {}
+        for term in dict.fromkeys(analyze(text)):
+            if len(term) < 2 and not term.isdigit():
+                continue
+            if engine.doc_freq(term):
+                weights[(term,)] = engine.idf(term)
+            elif known := tuple(
+                t
+                for t in engine.spellings(term)
+                if engine.doc_freq(t) and fuzz.ratio(term, t) >= TYPO_SIMILARITY
+            ):
+                weights[known] = max(engine.idf(t) for t in known)
+            else:
+                weights[(term,)] = rarest
+        return weights
+
+    def answers(self, paper: Paper, text: str) -> bool:
+        """Whether the paper answers the request rather than merely being the nearest one."""
+        share, has_rarest = coverage(paper, self.request_weights(text))
+        if answers(share, has_rarest):
+            return True
+        if self.embedder is None:
+            return False
+        vectors = self.embedder.embed([text, f"{paper.label}. {paper.abstract}"])
+        return answers(share, has_rarest, float(vectors[0] @ vectors[1]))
 
     def meaning(self, acronym: str) -> str | None:
         """What an acronym stands for here: its definition in the abstracts that use it ("mirror
@@ -282,11 +388,18 @@ class PaperService:
         if not terms:
             return None
         engine = self.engine
+        if (engine, acronym) in self._meanings:
+            return self._meanings[engine, acronym]
         if engine.doc_freq(terms[0]):
             users = self.store.get_papers(engine.newest(Filters(topic=terms[:1]), None, ACRONYM_SAMPLE))
-            return expansion(acronym, (f"{p.label}. {p.abstract}" for p in users))
-        titled = self.store.get_papers(engine.titled_by_initials(terms[0], 1))
-        return titled[0].label.split(":")[0] if titled else None
+            found = expansion(acronym, (f"{p.label}. {p.abstract}" for p in users))
+        else:
+            titled = self.store.get_papers(engine.titled_by_initials(terms[0], 1))
+            found = titled[0].label.split(":")[0] if titled else None
+        if len(self._meanings) > MEANINGS_KEPT:
+            self._meanings.clear()
+        self._meanings[engine, acronym] = found
+        return found
 
     def refer(self, reference: str) -> Paper:
         """The one paper a request names ("cite WARM", "compare GKD and BOND", "who wrote the
@@ -294,10 +407,10 @@ class PaperService:
         best answers the words (an acronym its abstract defines, a description)."""
         if found := self._named(reference):
             return found
-        best = self.engine.search(reference, 1)
-        if not best:
+        best = self.store.get_papers([pid for pid, _ in self.engine.search(reference, 1)])
+        if not best or not self.answers(best[0], reference):
             raise NotFound(f"No paper in the library goes by '{reference[:80]}'. Try its title.")
-        return self.store.get_papers([best[0][0]])[0]
+        return best[0]
 
     def linked(self, arxiv_ids: list[str]) -> LinkedPapers:
         """The papers behind arXiv links: from the corpus, else from arXiv (then ingested, so
@@ -338,7 +451,10 @@ class PaperService:
         named = [
             p for p in started if key(p.label).startswith(wanted) or key(p.label.split(":")[0]) == wanted
         ]
-        return min(named, key=lambda p: len(p.label)) if named else None
+        # The name before a colon first ("Gemma" is "Gemma: Open Models...", not "Gemma 3").
+        return (
+            min(named, key=lambda p: (key(p.label.split(":")[0]) != wanted, len(p.label))) if named else None
+        )
 
     def paper(self, reference: str) -> Paper:
         """A paper by id, arXiv id, or (fuzzy) title."""

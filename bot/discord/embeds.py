@@ -10,7 +10,7 @@ import re
 
 import discord
 
-from bot.answer import byline, meta_line, one_line
+from bot.answer import NEAREST, byline, meta_line, one_line, passage_source
 from bot.commands import COMMANDS, FOLLOW_UPS
 from bot.dialogue import (
     AnswerReply,
@@ -149,6 +149,12 @@ def _plain_entry(n: int, paper: Paper) -> str:
 def answer_pages(answer: Answer) -> list[discord.Embed]:
     """The best paper with the passages that answer, then the other relevant papers as fields."""
     summary = rewritten_summary(answer)
+    if answer.hits and not answer.answered:
+        pages = list_pages(NEAREST, [h.paper for h in answer.hits])
+        pages[0].description = safe(answer.empty_reason or "") + "\n\n" + (pages[0].description or "")
+        return [fit(p) for p in pages]
+    if answer.intent == "compare" and answer.hits:
+        return [fit(compare_embed(answer))]
     if answer.hits and answer.heading:
         pages = list_pages(answer.heading, [h.paper for h in answer.hits])
         if summary:
@@ -159,7 +165,13 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     best = answer.hits[0].paper
     head = f"{safe(clip(byline(best, 6), 500))} · {meta_line(best)}"
     links = _links_line(best, 900)
-    quotes = "\n".join(f"> {safe(p.text)}" for p in answer.passages)
+    others = [h.paper for h in answer.hits]
+    notes = "\n".join(safe(note) for note in answer.notes)
+    quotes = "\n".join(
+        f"> {f'({safe(where)}) ' if (where := passage_source(p, best, others)) else ''}{safe(p.text)}"
+        for p in answer.passages
+    )
+    head = f"{head}\n{notes}" if notes else head
     prose = clip(safe(summary), 1500) + "\n\n" if summary else ""
     room = DESCRIPTION - len(prose) - len(head) - len(links) - 10
     body = clip(quotes, max(room, 0))
@@ -177,6 +189,22 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     hint = ", ".join(f"“{f}”" for f in FOLLOW_UPS) if len(answer.hits) > 1 else "“cite it”, “similar to it”"
     embed.set_footer(text=f"Follow up: {hint}")
     return [fit(embed)]
+
+
+def compare_embed(answer: Answer) -> discord.Embed:
+    """Two papers side by side: a field each with what it does, then what they share."""
+    embed = _embed(safe(answer.heading or "Comparing"), "\n".join(safe(n) for n in answer.notes))
+    for hit in answer.hits[:2]:
+        p = hit.paper
+        said = " ".join(q.text for q in answer.passages if q.paper_id == p.id)
+        link = _links_line(p, 300).split(" · ")[0]
+        value = f"{safe(clip(byline(p), 200))} · {meta_line(p)}\n> {safe(clip(said, 600))}"
+        embed.add_field(
+            name=clip(safe(p.label), FIELD_NAME),
+            value=clip(value, FIELD_VALUE - len(link) - 1) + (f"\n{link}" if link else ""),
+            inline=False,
+        )
+    return embed
 
 
 MAX_EMBEDS = 10  # per message

@@ -28,6 +28,8 @@ from bot.text import key
 
 # Each signal contributes its best DEPTH documents to the fusion.
 DEPTH = 100
+# A guessed spelling of a word the library does not know counts this much of a known word.
+CORRECTION_WEIGHT = 0.4
 # Below this many papers fuzzy titles are scored exhaustively; above, only candidates.
 FULL_SCAN = 2_000
 # Measured on the dev set, alone and among 10k, 20k and 100k synthetic distractors (see the README).
@@ -112,7 +114,7 @@ class SearchEngine:
                 sorted(range(len(self.titles)), key=self.titles.__getitem__), dtype=np.int64
             )
         self.title_order = title_order
-        self._terms_cache: dict[str, list[str]] = {}
+        self._terms_cache: dict[str, dict[str, float]] = {}
         self._initials: dict[str, list[int]] | None = None  # made when an unknown acronym is asked
 
     def __len__(self) -> int:
@@ -165,24 +167,32 @@ class SearchEngine:
     # -- query side ---------------------------------------------------------------------
     def query_terms(self, text: str) -> list[str]:
         """Analysed query terms, misspelt ones replaced by their closest vocabulary terms."""
+        return list(self._analysed(text))
+
+    def _analysed(self, text: str) -> dict[str, float]:
+        """The query's terms with how much each counts: a word the library knows 1, a guess for
+        a word it does not know less, so an unknown word never outweighs the known ones."""
         cached = self._terms_cache.get(text)
         if cached is not None:
             return cached
-        terms: list[str] = []
+        terms: dict[str, float] = {}
         for term in analyze(text):
-            terms.extend(self.lexical.correct(term))
-        result = list(dict.fromkeys(terms))
+            guesses = self.lexical.correct(term)
+            for guess in guesses:
+                weight = 1.0 if guess == term else CORRECTION_WEIGHT
+                terms[guess] = max(terms.get(guess, 0.0), weight)
         if len(self._terms_cache) > 256:  # routing and ranking analyse the same text: remember a few
             self._terms_cache.clear()
-        self._terms_cache[text] = result
-        return result
+        self._terms_cache[text] = terms
+        return terms
 
     def signals(self, text: str, mask: np.ndarray | None) -> dict[str, dict[int, float]]:
         """Each retriever's scores for its best admitted documents, for a free-text query."""
-        terms = self.query_terms(text)
+        weighted = self._analysed(text)
+        terms = list(weighted)
         out = {
-            "bm25": self.lexical.top(terms, DEPTH, mask),
-            "title": self.title_coverage(terms, DEPTH, mask),
+            "bm25": self.lexical.top(terms, DEPTH, mask, scale=list(weighted.values())),
+            "title": self.title_coverage(terms, DEPTH, mask, weighted),
         }
         if len(terms) > TITLE_QUERY_TERMS:  # a description, not a title: titles say little
             out["title"] = {i: s * LONG_QUERY_TITLE for i, s in out["title"].items()}
@@ -208,11 +218,16 @@ class SearchEngine:
         return out
 
     def title_coverage(
-        self, terms: list[str], depth: int, mask: np.ndarray | None = None
+        self,
+        terms: list[str],
+        depth: int,
+        mask: np.ndarray | None = None,
+        scale: dict[str, float] | None = None,
     ) -> dict[int, float]:
         """The ``depth`` titles holding most of the query, 0-1: the idf of the query's words and
         word pairs ("gemma 2", counted twice) found in the title field, over the idf of all of them."""
-        weights = {t: self.lexical.idf(t) for t in terms if t in self.lexical.vocab}
+        scale = scale or {}
+        weights = {t: self.lexical.idf(t) * scale.get(t, 1.0) for t in terms if t in self.lexical.vocab}
         for a, b in itertools.pairwise(terms):
             if a in weights and b in weights:
                 weights[f"{a}_{b}"] = weights[a] + weights[b]
@@ -328,6 +343,10 @@ class SearchEngine:
 
     def idf(self, term: str) -> float:
         return self.lexical.idf(term)
+
+    def spellings(self, term: str) -> list[str]:
+        """The vocabulary terms an unknown analysed term may stand for (a typo, a compound)."""
+        return self.lexical.correct(term)
 
     def doc_freq(self, term: str) -> int:
         """How many papers hold this analysed term (0: the library does not know the word)."""

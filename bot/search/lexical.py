@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 
 from bot.search.analysis import analyze_token, raw_tokens
 from bot.search.npy import npy_writer
+from bot.text import STOPWORDS
 
 K1, B = 1.2, 0.75
 # Query terms this short are not corrected: too many near neighbours to guess right.
@@ -207,17 +208,23 @@ class LexicalIndex:
         return cls(vocab, indptr, indices, data, meta["size"])
 
     def scores(
-        self, terms: Sequence[str], mask: np.ndarray | None = None, weights: Sequence[float] | None = None
+        self,
+        terms: Sequence[str],
+        mask: np.ndarray | None = None,
+        weights: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
     ) -> np.ndarray:
         """BM25 score of every document for the query terms (repeated terms count again). With
         ``weights``, term i adds ``weights[i]`` to each document that has it instead of its BM25
-        weight (a coverage score)."""
+        weight (a coverage score); with ``scale``, term i's BM25 weight is multiplied by ``scale[i]``."""
         scores = np.zeros(self.size, dtype=np.float32)
         for i, term in enumerate(terms):
             tid = self.vocab.get(term)
             if tid is not None:
                 start, end = self.indptr[tid], self.indptr[tid + 1]
                 weight = self.data[start:end] if weights is None else np.float32(weights[i])
+                if scale is not None and scale[i] != 1.0:
+                    weight = weight * np.float32(scale[i])
                 scores[self.indices[start:end]] += weight
         if mask is not None:
             scores[~mask] = 0.0
@@ -229,13 +236,14 @@ class LexicalIndex:
         depth: int,
         mask: np.ndarray | None = None,
         weights: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
     ) -> dict[int, float]:
-        """The ``depth`` best of ``scores(terms, mask, weights)``, as {document: score}.
+        """The ``depth`` best of ``scores(terms, mask, weights, scale)``, as {document: score}.
 
         (MaxScore, skipping the common words' postings once the top is out of their reach, was
         tried at 1M papers: deciding when to skip cost more than the adding it saved.)
         """
-        return top_scores(self.scores(terms, mask, weights), depth)
+        return top_scores(self.scores(terms, mask, weights, scale), depth)
 
     def docs_with(self, term: str) -> np.ndarray:
         """Indexes of the documents that contain ``term``."""
@@ -257,10 +265,28 @@ class LexicalIndex:
         if term in self.vocab or len(term) < MIN_CORRECTABLE or term.isdigit():
             return [term]
         nearby = [t for n in range(len(term) - 2, len(term) + 3) for t in self._buckets.get((term[0], n), [])]
+        if parts := self.split(term):  # "overoptimization": what "over-optimization" indexed
+            return parts
         close = process.extract(term, nearby, scorer=fuzz.ratio, score_cutoff=80, limit=2)
         if close:
             return [c[0] for c in close]
         return self.completions(term, limit=3) or [term]
+
+    def split(self, term: str) -> list[str]:
+        """Two known terms a word joins ("overoptim" -> over, optim; "meanfield" -> mean, field),
+        the longest known head first; [] when it is no such compound."""
+        for cut in range(len(term) - 3, 2, -1):
+            head, tail = term[:cut], term[cut:]
+            # The tail as typed, or the one vocabulary term it begins (a stem: "optimization").
+            start = bisect.bisect_left(self._sorted_vocab, tail)
+            nearest = self._sorted_vocab[start : start + 1]
+            tails = [tail, *(t for t in nearest if t.startswith(tail) and len(t) - len(tail) <= 2)]
+            known = next((t for t in tails if t in self.vocab), None)
+            if known and head in self.vocab:
+                return [head, known]
+            if known and head in STOPWORDS:  # "overoptimization": over is not indexed
+                return [known]
+        return []
 
     def completions(self, prefix: str, limit: int = 5) -> list[str]:
         """Vocabulary terms starting with ``prefix``, most frequent first."""
