@@ -64,6 +64,7 @@ def run_sizes(
         command += ["--quick"] if quick else []
         command += ["--arxiv", str(arxiv)] if arxiv else []
         command += ["--pg", pg] if pg else []
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
@@ -73,6 +74,9 @@ def run_sizes(
         result["wall_s"] = round(time.perf_counter() - start, 1)
         result["command"] = label
         result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        # The machine's 1-minute load average before and after this size: above its core count,
+        # other work shared the cores and the latencies are the worse for it.
+        result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         results.append(result)
         if keep:
             save(result)  # each size as it finishes: a later size failing loses nothing
@@ -105,7 +109,8 @@ def _commands(results: list[dict[str, Any]]) -> list[str]:
             if "command" in r
             else "an earlier version of the benchmark (command not recorded)"
         )
-        rows.setdefault(measured, []).append(f"{r.get('backend', 'sqlite')} {r['n']:,}")
+        load = f" (load {r['load_average'][0]} → {r['load_average'][1]})" if "load_average" in r else ""
+        rows.setdefault(measured, []).append(f"{r.get('backend', 'sqlite')} {r['n']:,}{load}")
     return [*(f"- {measured}: {', '.join(names)}" for measured, names in rows.items()), ""]
 
 
