@@ -269,6 +269,10 @@ def render(results: list[dict[str, Any]]) -> str:
         "(synthetic Zipfian ML text unless `--arxiv FILE` is given). Latencies are after warm-up; "
         "'8 callers' runs 8 threads at once, as the bot's `asyncio.to_thread` does.",
         "",
+        f"'(load a → b)' above is the machine's 1-minute load average before and after that size: "
+        f"above its {os.cpu_count()} cores, other work shared them and every time of that row is "
+        "inflated (ratios measured in the same run, minutes apart, less so).",
+        "",
         "Peak RSS (VmHWM) counts the pages of memory-mapped index files a process has read as well as "
         "its own memory; 'private' is a serving process's own memory at the end (RssAnon). 'Ingest + "
         "build' is the benchmark process up to a built index; 'serving process' is one of the four "
