@@ -360,6 +360,14 @@ def growth(results: list[dict[str, Any]]) -> list[str]:
         "| figure | small | large | grew | vs corpus |",
         "|---|---:|---:|---:|---|",
     ]
+    if first.get("command") != last.get("command") or any(
+        max(r.get("load_average", [0.0])) > (os.cpu_count() or 1) for r in (first, last)
+    ):
+        out[-2:-2] = [
+            "The two rows come from different runs, or one ran while other work loaded the machine "
+            "(see 'Measured by'): their times are not comparable, only the sizes.",
+            "",
+        ]
     for name, a, b in rows:
         grew = b / a if a else float("inf")
         kind = "sub-linear" if grew < factor * 0.7 else ("linear" if grew <= factor * 1.3 else "super-linear")
