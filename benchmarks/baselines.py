@@ -13,9 +13,20 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.evaluation import matches_gold
 from bot.search.analysis import Analyzer
 from bot.search.engine import document_text
 from bot.store import Store
+
+
+def gold_ids(store: Store, questions: list[dict[str, Any]]) -> dict[str, str]:
+    """Each dev question's gold paper, by id, in this store (the first paper matching its gold)."""
+    found: dict[str, str] = {}
+    for paper in store.iter_papers():
+        for row in questions:
+            if any(matches_gold(paper, g) for g in row["gold"]):
+                found.setdefault(row["q"], paper.id)
+    return found
 
 
 class RankBM25Baseline:

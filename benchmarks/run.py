@@ -64,6 +64,7 @@ def run_sizes(
         command += ["--quick"] if quick else []
         command += ["--arxiv", str(arxiv)] if arxiv else []
         command += ["--pg", pg] if pg else []
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
@@ -73,6 +74,9 @@ def run_sizes(
         result["wall_s"] = round(time.perf_counter() - start, 1)
         result["command"] = label
         result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        # The machine's 1-minute load average before and after this size: above its core count,
+        # other work shared the cores and the latencies are the worse for it.
+        result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         results.append(result)
         if keep:
             save(result)  # each size as it finishes: a later size failing loses nothing
@@ -105,7 +109,8 @@ def _commands(results: list[dict[str, Any]]) -> list[str]:
             if "command" in r
             else "an earlier version of the benchmark (command not recorded)"
         )
-        rows.setdefault(measured, []).append(f"{r.get('backend', 'sqlite')} {r['n']:,}")
+        load = f" (load {r['load_average'][0]} → {r['load_average'][1]})" if "load_average" in r else ""
+        rows.setdefault(measured, []).append(f"{r.get('backend', 'sqlite')} {r['n']:,}{load}")
     return [*(f"- {measured}: {', '.join(names)}" for measured, names in rows.items()), ""]
 
 
@@ -131,6 +136,128 @@ def _ratio(baseline: float, ours: float) -> str:
     return f"{baseline / ours:.0f}x" if ours > 0 else "-"
 
 
+def _ours_search(r: dict[str, Any]) -> dict[str, float]:
+    """Ours' full search latency on rank_bm25's queries when measured, else on all the queries."""
+    return r.get("baselines", {}).get("ours_search_same_queries") or r["latency_ms"]["search"]
+
+
+PEER_NAMES = {"ours": "ours (BM25 index)", "tantivy": "tantivy", "bm25s": "bm25s"}
+
+
+def _times(baseline: float, ours: float) -> str:
+    return f"{baseline / ours:.1f}x" if ours > 0 else "-"
+
+
+def _x(ours: float, peer: float) -> str:
+    return f"{ours / peer:.2f}" if peer else "-"
+
+
+def peers_table(results: list[dict[str, Any]]) -> list[str]:
+    """One table: ours and each peer per size, with ours ÷ peer for every figure."""
+    measured = [r for r in results if r.get("peers")]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "## Peers in the same run: ours, tantivy and bm25s on the same corpus",
+        "",
+        "Each engine indexes the same papers (the text our BM25 indexes: title twice, authors, "
+        "abstract) as the same analysed terms (our folded, stemmed terms; tantivy through its "
+        "whitespace tokenizer, bm25s as token lists, the analysis counted in their build time), "
+        "in memory, BM25 k1 1.2 b 0.75 with Lucene's idf, one indexing thread, each in its own "
+        "process (`benchmarks/peers.py`). Build rate is documents indexed per second (the texts "
+        "read from the database before the clock starts). Peak RSS is that process's VmHWM "
+        "(base: Python, numpy and the texts before the build). BM25 alone: the same queries as "
+        "ours above, their analysed terms ORed, top 10, one thread, analysis included. hit@1 and "
+        "MRR@10: the dev questions against their gold papers among the distractors. Ours ÷ peer: "
+        "above 1 means ours builds faster, holds more memory, answers slower or ranks better.",
+        "",
+        "| papers | engine | build docs/s | peak RSS MB (base) | BM25 alone p50 / p95 ms | hit@1 | MRR@10 "
+        "| ours ÷ peer: build rate | peak RSS | p50 | p95 | hit@1 |",
+        "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for r in measured:
+        papers = f"{r['ingest']['papers']:,}"
+        engines = r["peers"]["engines"]
+        ours = engines.get("ours")
+        for name, e in engines.items():
+            row = (
+                f"| {papers} | {PEER_NAMES.get(name, name)} {e['version']} | {e['docs_per_s']:,.0f} | "
+                f"{e['peak_rss_mb']:,.0f} ({e['base_rss_mb']:,.0f}) | {e['bm25_ms']['p50']} / "
+                f"{e['bm25_ms']['p95']} | {e['quality']['hit_at_1']} | {e['quality']['mrr_at_10']} |"
+            )
+            if ours and name != "ours":
+                row += (
+                    f" {_x(ours['docs_per_s'], e['docs_per_s'])} | {_x(ours['peak_rss_mb'], e['peak_rss_mb'])} |"
+                    f" {_x(ours['bm25_ms']['p50'], e['bm25_ms']['p50'])} | {_x(ours['bm25_ms']['p95'], e['bm25_ms']['p95'])} |"
+                    f" {_x(ours['quality']['hit_at_1'], e['quality']['hit_at_1'])} |"
+                )
+            else:
+                row += " - | - | - | - | - |"
+            lines.append(row)
+        for name, why in r["peers"].get("skipped", {}).items():
+            notes.append(f"- {papers} papers: {name} skipped, {why}.")
+        b = r.get("baselines", {})
+        if "ours_quality_same_harness" in b:
+            q = b["ours_quality_same_harness"]
+            notes.append(
+                f"- {papers} papers: ours' whole search (all signals) on the same questions: hit@1 "
+                f"{q['hit_at_1']}, MRR@10 {q['mrr_at_10']}; ours' whole engine (BM25, title, author and "
+                f"semantic indexes, embeddings) built at {r['ingest']['papers'] / r['ingest']['index_s']:,.0f} "
+                f"docs/s in the benchmark process (ingest table)."
+            )
+    return [*lines, "", *notes]
+
+
+OUTSIDE_CHECK_N = 50_000
+
+
+def _dev_questions() -> int:
+    path = HERE.parent / "tests" / "fixtures" / "eval" / "dev_questions.jsonl"
+    with contextlib.suppress(OSError):
+        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return 0
+
+
+def outside_check(results: list[dict[str, Any]]) -> list[str]:
+    """The figures an outside reader asks for first, at 50k papers, from the rows above."""
+    lines = ["", f"## Outside check at {OUTSIDE_CHECK_N:,} papers", ""]
+    r = next(
+        (r for r in results if r["n"] == OUTSIDE_CHECK_N and r.get("backend", "sqlite") == "sqlite"), None
+    )
+    if r is None or "baselines" not in r:
+        return [*lines, f"Not measured yet: `python -m benchmarks --sizes {OUTSIDE_CHECK_N}`.", ""]
+    i, b, q = r["ingest"], r["baselines"], r["quality"]
+    rank, full = b["rank_bm25_search"], _ours_search(r)
+    alone = b.get("ours_bm25_only")
+    bm25_alone = (
+        f"{alone['p50']} / {alone['mean']} ms vs {rank['p50']} / {rank['mean']} ms: "
+        f"{_times(rank['mean'], alone['mean'])} faster (mean)"
+        if alone
+        else "-"
+    )
+    return [
+        *lines,
+        f"From the SQLite {r['ingest']['papers']:,}-paper rows above (`{r.get('command', '?')}`, "
+        f"{r.get('measured_at', '?')}): {OUTSIDE_CHECK_N:,} synthetic distractors plus the 53 seed papers.",
+        "",
+        "| question | answer |",
+        "|---|---|",
+        f"| (a) papers made searchable per second, end to end (parse + store + index build, "
+        f"{i['parse_store_s'] + i['index_s']:.1f} s) | {i['papers_per_s']:,.0f} papers/s (index build alone: "
+        f"{i['papers'] / i['index_s']:,.0f} papers/s) |",
+        f"| (b) one query vs rank_bm25 in the same process, the same {rank['n']} queries, top 10 "
+        f"(p50 / mean) | full search (routing, BM25, title, fuzzy title and semantic signals, fusion, "
+        f"fetching the papers): {full['p50']} / {full['mean']} ms vs rank_bm25's BM25 {rank['p50']} / "
+        f"{rank['mean']} ms: {_times(rank['mean'], full['mean'])} faster (mean); BM25 alone (our index's "
+        f"top 10): {bm25_alone} |",
+        f"| (c) hit@1 of the {_dev_questions()} dev questions among the {OUTSIDE_CHECK_N:,} distractors | {q['hit_at_1']} "
+        f"(MRR@10 {q['mrr_at_10']}; rank_bm25 {b['rank_bm25_quality']['hit_at_1']}) |",
+        "",
+    ]
+
+
 def render(results: list[dict[str, Any]]) -> str:
     lines = [
         "# paperbot benchmark results",
@@ -141,6 +268,10 @@ def render(results: list[dict[str, Any]]) -> str:
         "Corpus: the 53 seed papers plus N papers ingested end to end from an arXiv metadata snapshot file "
         "(synthetic Zipfian ML text unless `--arxiv FILE` is given). Latencies are after warm-up; "
         "'8 callers' runs 8 threads at once, as the bot's `asyncio.to_thread` does.",
+        "",
+        f"'(load a → b)' above is the machine's 1-minute load average before and after that size: "
+        f"above its {os.cpu_count()} cores, other work shared them and every time of that row is "
+        "inflated (ratios measured in the same run, minutes apart, less so).",
         "",
         "Peak RSS (VmHWM) counts the pages of memory-mapped index files a process has read as well as "
         "its own memory; 'private' is a serving process's own memory at the end (RssAnon). 'Ingest + "
@@ -188,7 +319,7 @@ def render(results: list[dict[str, Any]]) -> str:
         row = f"| {r.get('backend', 'sqlite')} | {r['ingest']['papers']:,} | {q['hit_at_1']} | {q['mrr_at_10']} | {q['author_precision']} / {q['author_recall']} | {q['routing']} |"
         if b:
             row += (
-                f" {b['rank_bm25_search']['mean']} | {lat['search']['mean']} | {_ratio(b['rank_bm25_search']['mean'], lat['search']['mean'])} |"
+                f" {b['rank_bm25_search']['mean']} | {_ours_search(r)['mean']} | {_ratio(b['rank_bm25_search']['mean'], _ours_search(r)['mean'])} |"
                 f" {_bm25_only(b)} |"
                 f" {b['linear_title_scan']['mean']} | {lat['complete_title']['mean']} | {_ratio(b['linear_title_scan']['mean'], lat['complete_title']['mean'])} |"
                 f" {b['rank_bm25_quality']['hit_at_1']} / {b['rank_bm25_quality']['mrr_at_10']} |"
@@ -196,6 +327,8 @@ def render(results: list[dict[str, Any]]) -> str:
         else:
             row += " - | - | - | - | - | - | - | - | not run above 100k |"
         lines.append(row)
+    lines += peers_table(results)
+    lines += outside_check(results)
     for backend in dict.fromkeys(r.get("backend", "sqlite") for r in results):
         same = [r for r in results if r.get("backend", "sqlite") == backend]
         if len(same) > 1:
@@ -227,6 +360,14 @@ def growth(results: list[dict[str, Any]]) -> list[str]:
         "| figure | small | large | grew | vs corpus |",
         "|---|---:|---:|---:|---|",
     ]
+    if first.get("command") != last.get("command") or any(
+        max(r.get("load_average", [0.0])) > (os.cpu_count() or 1) for r in (first, last)
+    ):
+        out[-2:-2] = [
+            "The two rows come from different runs, or one ran while other work loaded the machine "
+            "(see 'Measured by'): their times are not comparable, only the sizes.",
+            "",
+        ]
     for name, a, b in rows:
         grew = b / a if a else float("inf")
         kind = "sub-linear" if grew < factor * 0.7 else ("linear" if grew <= factor * 1.3 else "super-linear")
