@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from bot.answer import build_answer
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
+from bot.fulltext import with_body_passages
 from bot.ingest.arxiv import ArxivClient, FetchError
 from bot.ingest.pipeline import ingest_items, ingest_paths
 from bot.linked import LinkedPapers, link_answer
@@ -246,6 +247,7 @@ class PaperService:
         engine = self.engine
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         answer = build_answer(query, hits, engine.idf, self.embedder, author_name)
+        answer = with_body_passages(self.store, answer, question)  # the best paper's full text, if any
         return self.rewriter(answer) if self.rewriter else answer
 
     def linked(self, arxiv_ids: list[str]) -> LinkedPapers:

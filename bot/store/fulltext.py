@@ -30,6 +30,7 @@ class FulltextDoc(NamedTuple):
     licence: str | None = None
     source: str | None = None  # the file name or URL it came from
     fetched_at: str | None = None  # when it was downloaded (None: a local file)
+    arxiv_id: str | None = None  # the arXiv id the file names (its stamp, its HTML address)
     added_at: str = ""
     passages: int = 0
 
@@ -45,7 +46,7 @@ class PassageRow(NamedTuple):
     text: str
 
 
-_DOC = """SELECT d.paper_id, d.kind, d.sha256, d.pages, d.licence, d.source, d.fetched_at, d.added_at,
+_DOC = """SELECT d.paper_id, d.kind, d.sha256, d.pages, d.licence, d.source, d.fetched_at, d.arxiv_id, d.added_at,
           (SELECT COUNT(*) FROM passages p WHERE p.paper_id = d.paper_id) FROM fulltexts d"""
 
 
@@ -64,9 +65,19 @@ class FulltextRows:
             self._run("DELETE FROM passages WHERE paper_id = ?", (paper_id,))
             self._run("DELETE FROM fulltexts WHERE paper_id = ?", (paper_id,))
             self._run(
-                """INSERT INTO fulltexts (paper_id, kind, sha256, pages, licence, source, fetched_at, added_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (paper_id, doc.kind, doc.sha256, doc.pages, doc.licence, doc.source, doc.fetched_at, now()),
+                """INSERT INTO fulltexts (paper_id, kind, sha256, pages, licence, source, fetched_at, arxiv_id, added_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    paper_id,
+                    doc.kind,
+                    doc.sha256,
+                    doc.pages,
+                    doc.licence,
+                    doc.source,
+                    doc.fetched_at,
+                    doc.arxiv_id,
+                    now(),
+                ),
             )
             if rows:
                 self._many(
@@ -115,7 +126,7 @@ def _int(value: Any) -> int | None:
 
 def _doc(row: Sequence[Any]) -> FulltextDoc:
     return FulltextDoc(
-        row[0], row[1], row[2], _int(row[3]), row[4], row[5], row[6], str(row[7]), int(row[8] or 0)
+        row[0], row[1], row[2], _int(row[3]), row[4], row[5], row[6], row[7], str(row[8]), int(row[9] or 0)
     )
 
 
@@ -129,6 +140,7 @@ FULLTEXT_TABLES = [
         licence TEXT,
         source TEXT,                        -- file name or URL
         fetched_at TEXT,                    -- when downloaded (NULL: a local file)
+        arxiv_id TEXT,                      -- the arXiv id the file names
         added_at TEXT NOT NULL)""",
     """CREATE TABLE passages (
         paper_id TEXT NOT NULL REFERENCES fulltexts(paper_id) ON DELETE CASCADE,
