@@ -247,7 +247,7 @@ class PaperService:
         engine = self.engine
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         answer = build_answer(query, hits, engine.idf, self.embedder, author_name)
-        answer = with_body_passages(self.store, answer, question)  # the best paper's full text, if any
+        answer = with_body_passages(self.store, answer, question, engine.idf)  # quotes from full texts
         return self.rewriter(answer) if self.rewriter else answer
 
     def linked(self, arxiv_ids: list[str]) -> LinkedPapers:

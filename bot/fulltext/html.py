@@ -16,7 +16,21 @@ from html.parser import HTMLParser
 from bot.fulltext.text import MAX_BYTES, MAX_SECONDS, Block, FulltextError, ParsedText, repair
 
 # Everything inside these is left out (``math`` is replaced by its alttext).
-_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "button", "svg", "img", "math", "template"}
+_SKIP = {
+    "head",
+    "title",
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "button",
+    "svg",
+    "img",
+    "math",
+    "template",
+}
 _SKIP_CLASSES = (
     "ltx_bibliography",
     "ltx_note",

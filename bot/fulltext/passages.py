@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answer import render_text
+from bot.answer import pick_passages, render_text
 from bot.models import Answer, Paper, Passage
 from bot.search.analysis import acronyms, analyze, defined_names
 from bot.sentences import split_sentences
@@ -146,15 +147,46 @@ def _rank(
     return scored[:k], rated
 
 
-def with_body_passages(store: Store, answer: Answer, question: str, k: int = BODY_PASSAGES) -> Answer:
+def with_body_passages(
+    store: Store,
+    answer: Answer,
+    question: str,
+    idf: Callable[[str], float] | None = None,
+    k: int = BODY_PASSAGES,
+) -> Answer:
     """The answer with the best paper's body passages among its quotes, above the abstract's
-    sentences when they match the question better (unchanged when it has no full text)."""
+    sentences when they match the question better (unchanged when it has no full text).
+
+    A paper the question names ("... Gemma 2 ...") that ranked second or third, behind one it does
+    not name, comes first when its full text answers the question (its abstract sentences are
+    then picked again, with ``idf``)."""
     if answer.heading or not answer.hits:
         return answer
+    promoted = idf is not None and _promote_named(store, answer, question)
+    if promoted and idf is not None:
+        best = answer.hits[0].paper
+        answer.passages = [Passage.from_abstract(best, s) for s in pick_passages(best, question, idf)]
     body, abstract = _rank(store, [answer.hits[0].paper.id], question, k, list(answer.passages))
     if not body:
+        if promoted:
+            answer.text = render_text(answer)
         return answer
     merged = sorted([*abstract, *body], key=lambda s: -s.score)  # stable: the abstract first on a tie
     answer.passages = [s.passage for s in merged[:MAX_PASSAGES]]
     answer.text = render_text(answer)
     return answer
+
+
+def _promote_named(store: Store, answer: Answer, question: str) -> bool:
+    """Move the first of hits 2-3 that the question names, and whose full text answers it, to the
+    top when the question does not name the top hit."""
+    terms = set(analyze(question))
+    top = subject_terms(answer.hits[0].paper)
+    if top and top <= terms:
+        return False
+    for i, hit in enumerate(answer.hits[1:3], 1):
+        named = subject_terms(hit.paper)
+        if named and named <= terms and body_passages(store, [hit.paper.id], question, 1):
+            answer.hits.insert(0, answer.hits.pop(i))
+            return True
+    return False
