@@ -80,7 +80,15 @@ def _answer(reply: AnswerReply) -> list[Line]:
         (0, Text(best.label, style="bold cyan")),
         _line(f"{byline(best, 6)} · {meta_line(best)}", "dim"),
     ]
-    lines += [(2, Text.assemble((QUOTE_BAR, "green"), (p.text, "italic"))) for p in answer.passages]
+    lines += [
+        (
+            2,
+            Text.assemble(
+                (QUOTE_BAR, "green"), (p.text, "italic"), (f" ({p.place})" if p.place else "", "dim")
+            ),
+        )
+        for p in answer.passages
+    ]
     lines.append(_line(primary_link(best), "blue", 2))
     if len(answer.hits) > 1:
         lines += [_line(""), _line("Also relevant:", "bold")]

@@ -435,3 +435,19 @@ def test_a_named_paper_with_the_answer_in_its_body_comes_first(own_store: SQLite
     other = service.ask("how many TPUv5p chips was Gemma 3 trained on?")
     assert other.hits[0].paper.id != gemma2.id
     assert all(p.section == "Abstract" for p in other.passages)
+
+
+def test_renderings_say_where_a_body_passage_is(own_store: SQLiteStore, warp_pdf: Path) -> None:
+    from bot.console_render import render
+    from bot.dialogue import AnswerReply
+    from bot.discord.embeds import answer_pages
+
+    service = PaperService(own_store, embedder=False)
+    attach(own_store, service.paper("WARP"), warp_pdf.read_bytes())
+    answer = service.ask("what batch size did WARP use?")
+    body = answer.passages[0]
+    assert body.place == f"§4 Experimental setup, p. {body.page}" and answer.passages[-1].place == ""
+    console = "\n".join(text.plain for _, text in render(AnswerReply(answer=answer)))
+    assert "batch size of 128" in console and f"(§4 Experimental setup, p. {body.page})" in console
+    [embed] = answer_pages(answer)
+    assert f"[§4 Experimental setup, p. {body.page}]({body.link})" in (embed.description or "")

@@ -25,7 +25,7 @@ from bot.dialogue import (
     primary_link,
     rewritten_summary,
 )
-from bot.models import Answer, IngestReport, Paper, Stats
+from bot.models import Answer, IngestReport, Paper, Passage, Stats
 from bot.trend import Trend
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -146,6 +146,14 @@ def _plain_entry(n: int, paper: Paper) -> str:
     return clip(f"**{n}.** {safe(clip(paper.label, 300))} — {safe(clip(byline(paper), 200))}", ENTRY)
 
 
+def _place(passage: Passage) -> str:
+    """ " — §4 Experimental setup, p. 3" linked to the place, for a full-text passage."""
+    if not passage.place:
+        return ""
+    place = safe(clip(passage.place, 120))
+    return f" — [{place}]({passage.link})" if passage.link else f" — {place}"
+
+
 def answer_pages(answer: Answer) -> list[discord.Embed]:
     """The best paper with the passages that answer, then the other relevant papers as fields."""
     summary = rewritten_summary(answer)
@@ -159,7 +167,7 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     best = answer.hits[0].paper
     head = f"{safe(clip(byline(best, 6), 500))} · {meta_line(best)}"
     links = _links_line(best, 900)
-    quotes = "\n".join(f"> {safe(p.text)}" for p in answer.passages)
+    quotes = "\n".join(f"> {safe(p.text)}{_place(p)}" for p in answer.passages)
     prose = clip(safe(summary), 1500) + "\n\n" if summary else ""
     room = DESCRIPTION - len(prose) - len(head) - len(links) - 10
     body = clip(quotes, max(room, 0))
