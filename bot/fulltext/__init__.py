@@ -49,7 +49,7 @@ def parse_document(data: bytes) -> ParsedText:
 
 def passage_rows(paper_id: str, parsed: ParsedText) -> list[PassageRow]:
     """The parsed paragraphs as stored passages (long ones cut at sentence ends)."""
-    rows = []
+    rows: list[PassageRow] = []
     for block in parsed.blocks:
         for piece in pieces(block.text):
             if worth_keeping(piece):

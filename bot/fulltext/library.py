@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -82,7 +83,7 @@ class FullTexts:
         papers = {p.id: p for p in self.store.get_papers(d.paper_id for d in docs)}
         return [FullText.of(papers[d.paper_id], d) for d in docs if d.paper_id in papers]
 
-    def passages(self, reference: str) -> tuple[Paper, list[Passage]]:
+    def passages(self, reference: str) -> tuple[Paper, builtins.list[Passage]]:
         """A paper's passages in reading order, each with its place."""
         paper = self.service.paper(reference)
         doc = self.store.fulltext.get(paper.id)

@@ -5,7 +5,8 @@ of the papers asked about, with the search's own analyser), each with the link t
 from __future__ import annotations
 
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,11 +52,19 @@ class _Collection:
 
     def __init__(self, rows: list[PassageRow]) -> None:
         self.terms = [Counter(analyze(r.text)) for r in rows]
+        self.lengths = [sum(t.values()) or 1 for t in self.terms]
         self.df: Counter[str] = Counter()
-        for terms in self.terms:
+        self.postings: dict[str, list[int]] = {}  # term -> the passages that hold it
+        for i, terms in enumerate(self.terms):
             self.df.update(terms.keys())
+            for term in terms:
+                self.postings.setdefault(term, []).append(i)
         self.n = len(rows)
-        self.avg = sum(sum(t.values()) for t in self.terms) / max(1, self.n)
+        self.avg = sum(self.lengths) / max(1, self.n)
+
+    def holding(self, query: set[str]) -> list[int]:
+        """The passages that hold a term of the query, in reading order."""
+        return sorted({i for t in query for i in self.postings.get(t, ())})
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
@@ -116,35 +125,62 @@ def body_passages(store: Store, paper_ids: list[str], question: str, k: int = BO
 def _rank(
     store: Store, paper_ids: list[str], question: str, k: int, others: list[Passage]
 ) -> tuple[list[Scored], list[Scored]]:
-    """Body passages and the ``others`` (abstract sentences) scored on one scale."""
+    """Body passages and the ``others`` (abstract sentences) scored on one scale: each paper's
+    passages by the statistics of its own full text (``others`` by the first paper's)."""
     query = set(analyze(question))
     with_text = store.fulltext.having(paper_ids)
     if not query or not with_text:
         return [], []
-    papers = {p.id: p for p in store.get_papers(with_text)}
-    about = query - {t for p in papers.values() for t in subject_terms(p)}
+    papers = [p for p in store.get_papers(paper_ids) if p.id in with_text]
+    about = query - {t for p in papers for t in subject_terms(p)}
     query = about or query
-    docs = {pid: store.fulltext.get(pid) for pid in papers}
-    rows = [r for pid in papers for r in store.fulltext.passages(pid)]
-    if not rows:
-        return [], []
-    stats = _Collection(rows)
-    scored = []
-    for row, terms in zip(rows, stats.terms, strict=True):
-        if row.section in _NOT_BODY or stats.coverage(query, terms) < MIN_COVERAGE:
+    scored: list[Scored] = []
+    first: _Collection | None = None
+    for paper in papers:
+        doc = store.fulltext.get(paper.id)
+        if doc is None:
             continue
-        paper = papers[row.paper_id]
-        passage = Passage(
-            text=focus(row.text, query),
-            paper_id=row.paper_id,
-            section=row.section,
-            page=row.page,
-            link=place_link(paper, docs[row.paper_id], row),
-        )
-        scored.append(Scored(stats.score(query, terms), passage))
+        rows, stats = _collection(store, doc)
+        first = first or stats
+        for i in stats.holding(query):
+            row, terms = rows[i], stats.terms[i]
+            if row.section in _NOT_BODY or stats.coverage(query, terms) < MIN_COVERAGE:
+                continue
+            passage = Passage(
+                text=focus(row.text, query),
+                paper_id=row.paper_id,
+                section=row.section,
+                page=row.page,
+                link=place_link(paper, doc, row),
+            )
+            scored.append(Scored(stats.score(query, terms), passage))
+    if first is None:
+        return [], []
     scored.sort(key=lambda s: -s.score)
-    rated = [Scored(stats.score(query, Counter(analyze(p.text))), p) for p in others]
+    rated = [Scored(first.score(query, Counter(analyze(p.text))), p) for p in others]
     return scored[:k], rated
+
+
+# A paper's passages and their statistics, kept for the next question about it (a full text of
+# 300 pages is ~3000 passages to analyse); a replaced text has another hash and time.
+_CACHE: OrderedDict[tuple[int, str, str, str], tuple[list[PassageRow], _Collection]] = OrderedDict()
+_CACHE_PAPERS = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def _collection(store: Store, doc: FulltextDoc) -> tuple[list[PassageRow], _Collection]:
+    key = (id(store), doc.paper_id, doc.sha256, doc.added_at)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    rows = store.fulltext.passages(doc.paper_id)
+    found = (rows, _Collection(rows))
+    with _CACHE_LOCK:
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_PAPERS:
+            _CACHE.popitem(last=False)
+    return found
 
 
 def with_body_passages(

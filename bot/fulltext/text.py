@@ -104,4 +104,10 @@ def pieces(text: str) -> list[str]:
 
 def worth_keeping(text: str) -> bool:
     """At least two words with letters: not a stray number, symbol or figure label."""
-    return sum(any(c.isalpha() for c in w) for w in text.split()) >= 2
+    found = 0
+    for word in text.split():
+        if any(c.isalpha() for c in word):
+            found += 1
+            if found == 2:
+                return True
+    return False
