@@ -451,3 +451,55 @@ def test_renderings_say_where_a_body_passage_is(own_store: SQLiteStore, warp_pdf
     assert "batch size of 128" in console and f"(§4 Experimental setup, p. {body.page})" in console
     [embed] = answer_pages(answer)
     assert f"[§4 Experimental setup, p. {body.page}]({body.link})" in (embed.description or "")
+
+
+# -- downloads from arXiv (recorded answers, never the network) ------------------------------------
+def test_fetch_takes_the_html_else_the_pdf(own_store: SQLiteStore, warp_pdf: Path) -> None:
+    import httpx
+    import respx
+
+    from bot.fulltext.fetch import fetch_fulltext
+    from bot.ingest.arxiv import ArxivClient, RateLimiter
+
+    service = PaperService(own_store, embedder=False)
+    warp = service.paper("WARP").model_copy(update={"arxiv_id": WARP_ARXIV})
+    gemma = service.paper("Gemma 2").model_copy(update={"arxiv_id": GEMMA_ARXIV})
+    own_store.put_papers([warp, gemma])
+    client = ArxivClient("paperbot-tests", retries=1, limiter=RateLimiter(0, sleep=lambda _: None))
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"https://arxiv.org/html/{GEMMA_ARXIV}").mock(
+            return_value=httpx.Response(200, text=GEMMA_HTML)
+        )
+        mock.get(f"https://arxiv.org/html/{WARP_ARXIV}").mock(return_value=httpx.Response(404))
+        pdf = mock.get(f"https://arxiv.org/pdf/{WARP_ARXIV}").mock(
+            return_value=httpx.Response(200, content=warp_pdf.read_bytes())
+        )
+        got = fetch_fulltext(own_store, client, gemma)
+        assert (got.status, got.kind, got.source) == (
+            "added",
+            "html",
+            f"https://arxiv.org/html/{GEMMA_ARXIV}",
+        )
+        got = fetch_fulltext(own_store, client, warp)
+        assert (got.status, got.kind) == ("added", "pdf") and got.pages and pdf.called
+        assert fetch_fulltext(own_store, client, warp).status == "unchanged"
+        doc = own_store.fulltext.get(warp.id)
+        assert doc is not None and doc.fetched_at and doc.source == f"https://arxiv.org/pdf/{WARP_ARXIV}"
+        # A truncated download is refused and the stored text stays.
+        pdf.mock(return_value=httpx.Response(200, content=warp_pdf.read_bytes()[:4000]))
+        failed = fetch_fulltext(own_store, client, warp, force=True)
+        assert (
+            failed.status == "failed"
+            and "truncated" in (failed.error or "")
+            and "404" in (failed.error or "")
+        )
+        assert own_store.fulltext.get(warp.id) == doc
+    no_id = fetch_fulltext(own_store, client, service.paper("Gemma 3"))
+    assert no_id.status == "failed" and "no arXiv id" in (no_id.error or "")
+    answer = service.ask("how many TPUv5p chips was Gemma 2 trained on?")
+    assert answer.passages[0].link == f"https://arxiv.org/html/{GEMMA_ARXIV}#S3.SS1"
+
+
+def test_fetch_needs_papers(db: Path, tmp_path: Path) -> None:
+    result = paperbot("--db", str(db), "fulltext", "fetch", cwd=tmp_path)
+    assert result.returncode == 2 and "--saved" in result.stderr and result.stderr.count("\n") == 1

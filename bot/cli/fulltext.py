@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli.app import app, print_json
+from bot.cli.app import app, err, print_json, state
 from bot.cli.query import service_for
+from bot.errors import UsageError
 from bot.fulltext.library import FullTexts
 
 fulltext_app = typer.Typer(
@@ -72,3 +74,48 @@ def fulltext_show(
             section = p.section
             typer.echo(f"\n## {section}")
         typer.echo(f"[p. {p.page}] {p.text}" if p.page else p.text)
+
+
+@fulltext_app.command("fetch")
+def fulltext_fetch(
+    ctx: typer.Context,
+    references: Annotated[
+        list[str] | None, typer.Argument(help="papers: ids, arXiv ids or titles (each needs an arXiv id)")
+    ] = None,
+    saved: Annotated[bool, typer.Option("--saved", help="every paper on a reading list too")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="parse and store again an unchanged download")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line per paper")] = False,
+) -> None:
+    """Download full texts from arXiv (the HTML version, else the PDF; one request every 3 s)."""
+    from bot.compose import arxiv_client
+    from bot.fulltext.fetch import fetch_fulltext
+
+    if not references and not saved:
+        raise UsageError("say which papers: REF ... and/or --saved")
+    st = state(ctx)
+    service = service_for(ctx)
+    papers = [service.paper(r) for r in references or []]  # an unknown paper stops before any download
+    if saved:
+        papers += st.store.get_papers(row.paper_id for row in st.store.team.reading_list())
+    papers = list({p.id: p for p in papers}.values())
+    client = arxiv_client(st.settings)
+    failed = 0
+    try:
+        for paper in papers:
+            result = fetch_fulltext(st.store, client, paper, force)
+            failed += result.status == "failed"
+            if as_json:
+                print_json(result.to_json())
+            elif result.status == "failed":
+                err.print(f"{paper.label[:80]}: {result.error}", markup=False, highlight=False)
+            else:
+                pages = f"{result.pages} pages, " if result.pages else ""
+                typer.echo(
+                    f"{result.status}: {paper.label} ({result.kind}, {pages}{result.passages} passages)"
+                )
+            sys.stdout.flush()
+    finally:
+        client.close()
+    raise typer.Exit(1 if failed else 0)
