@@ -503,3 +503,11 @@ def test_fetch_takes_the_html_else_the_pdf(own_store: SQLiteStore, warp_pdf: Pat
 def test_fetch_needs_papers(db: Path, tmp_path: Path) -> None:
     result = paperbot("--db", str(db), "fulltext", "fetch", cwd=tmp_path)
     assert result.returncode == 2 and "--saved" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_naming_a_paper_alone_quotes_its_abstract(own_store: SQLiteStore, warp_pdf: Path) -> None:
+    service = PaperService(own_store, embedder=False)
+    attach(own_store, service.paper("WARP"), warp_pdf.read_bytes())
+    for question in ("WARP", "what is WARP?"):
+        answer = service.ask(question)
+        assert answer.passages and all(p.section == "Abstract" for p in answer.passages), question

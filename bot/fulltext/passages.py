@@ -132,8 +132,9 @@ def _rank(
     if not query or not with_text:
         return [], []
     papers = [p for p in store.get_papers(paper_ids) if p.id in with_text]
-    about = query - {t for p in papers for t in subject_terms(p)}
-    query = about or query
+    query -= {t for p in papers for t in subject_terms(p)}
+    if not query:  # "WARP", "what is Gemma 2?": the abstract answers, not a passage naming it
+        return [], []
     scored: list[Scored] = []
     first: _Collection | None = None
     for paper in papers:
