@@ -44,6 +44,8 @@ def place_link(paper: Paper, doc: FulltextDoc | None, row: PassageRow) -> str | 
         place = f"#page={row.page}" if row.page else f"#{row.anchor}" if row.anchor else ""
         return doc.source.split("#")[0] + place
     links = paper.links
+    if links.get("pdf") and row.page:
+        return f"{links['pdf'].split('#')[0]}#page={row.page}"
     return links.get("pdf") or links.get("abs") or links.get("arxiv_search")
 
 
