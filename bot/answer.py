@@ -139,9 +139,7 @@ def passage_source(passage: Passage, shown: Paper, others: Sequence[Paper] = ())
         if passage.paper_id == shown.id
         else next((p.label.split(":")[0] for p in others if p.id == passage.paper_id), "")
     )
-    section = passage.section if passage.section != "Abstract" else ""
-    page = f"p. {passage.page}" if passage.page else ""
-    return ", ".join(filter(None, [label, section, page]))
+    return ", ".join(filter(None, [label, passage.place]))
 
 
 def render_text(answer: Answer) -> str:

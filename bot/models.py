@@ -181,6 +181,13 @@ class Passage(BaseModel):
         links = paper.links
         return cls(text=text, paper_id=paper.id, link=links.get("abs") or links.get("arxiv_search"))
 
+    @property
+    def place(self) -> str:
+        """Where a full-text passage is, for people: "§4 Experimental setup, p. 3" ("" for the abstract)."""
+        if self.section == "Abstract" and self.page is None:
+            return ""
+        return ", ".join(filter(None, [f"§{self.section}", f"p. {self.page}" if self.page else ""]))
+
     def __str__(self) -> str:
         return self.text
 

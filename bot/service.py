@@ -17,6 +17,7 @@ from bot.acronyms import expansion, is_acronym
 from bot.answer import about_answer, answers, build_answer, cite_answer, compare_answer, coverage, render_text
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
+from bot.fulltext import with_body_passages
 from bot.ingest.arxiv import ArxivClient, FetchError
 from bot.ingest.pipeline import ingest_items, ingest_paths
 from bot.linked import LinkedPapers, link_answer
@@ -44,6 +45,11 @@ MAX_NAME_WORDS = 4
 # A guessed spelling this close (rapidfuzz ratio) is the word the request meant; a looser guess
 # ("capit" -> "capib") leaves the word unknown when judging whether a paper answers.
 TYPO_SIMILARITY = 85
+ABSTRACT_SILENT = (
+    "Its abstract does not say more. With the paper's full text (paperbot fulltext add or fetch) "
+    "I can answer from the paper itself."
+)
+BODY_SILENT = "Neither its abstract nor its full text says more."
 # Papers offered as the nearest when none answers.
 NEAREST_OFFERED = 3
 # Abstracts read to learn what an acronym stands for: the newest that use it.
@@ -62,18 +68,29 @@ def phrase_pattern(topic: str) -> re.Pattern[str] | None:
     return re.compile(r"\b" + r"\W+".join(re.escape(s) + r"\w*" for s in stems), re.IGNORECASE)
 
 
+def short_name(paper: Paper) -> str | None:
+    """The name a title gives itself before its colon ("WARM", "Gemma 2"), when it is short."""
+    if ":" not in paper.label:
+        return None
+    name = key(paper.label.split(":")[0])
+    return name if name and len(name.split()) <= MAX_NAME_WORDS else None
+
+
+def named_in(paper: Paper, text: str) -> bool:
+    """The text names the paper by its short name."""
+    name = short_name(paper)
+    return name is not None and f" {name} " in f" {key(text)} "
+
+
 def named_first(hits: list[SearchHit], text: str) -> list[SearchHit]:
     """The hits with the paper the text names by its short name ("the biggest Gemma 2 model":
     "Gemma 2: Improving...") first; the longest name wins ("Gemma 2" over "Gemma")."""
-    typed = f" {key(text)} "
     titles = [key(hit.paper.label) for hit in hits]
     named = [
         (len(name), n)
         for n, hit in enumerate(hits)
-        if ":" in hit.paper.label
-        and (name := key(hit.paper.label.split(":")[0]))
-        and len(name.split()) <= MAX_NAME_WORDS
-        and f" {name} " in typed
+        if named_in(hit.paper, text)
+        and (name := short_name(hit.paper))
         # "Gemma" is no name when "Gemma 2", "Gemma 3 Technical Report" are among the hits too.
         and not any(title.startswith(f"{name} ") for m, title in enumerate(titles) if m != n)
     ]
@@ -336,18 +353,26 @@ class PaperService:
         author_name = engine.authors.display(query.author_keys[0]) if query.author_keys else None
         reference = self.store.get_paper(query.similar_to) if query.similar_to else None
         answer = build_answer(query, hits, engine.idf, self.embedder, author_name, reference, definition)
-        if (
-            hits
-            and query.intent in CHECKED_INTENTS
-            and not self.answers(hits[0].paper, query.topic or query.text)
-        ):
-            answer.answered = False
-            answer.hits = answer.hits[:NEAREST_OFFERED]
-            answer.passages = []
-            answer.heading = None
-            answer.empty_reason = "No paper in the library answers that."
+        answer = with_body_passages(self.store, answer, question, engine.idf)  # quotes from full texts
+        from_body = any(p.section != "Abstract" for p in answer.passages)
+        answer.answered = bool(answer.hits)
+        if not answer.hits or query.intent not in CHECKED_INTENTS or from_body:
+            return answer
+        best = answer.hits[0].paper
+        if self.answers(best, query.topic or query.text):
+            return answer
+        if named_in(best, question):
+            # A question about a paper it names ("what batch size did WARP use?"): that paper, but
+            # its abstract does not say; its full text may.
+            answer.notes.append(ABSTRACT_SILENT if self.store.fulltext.get(best.id) is None else BODY_SILENT)
             answer.text = render_text(answer)
-        answer.answered = answer.answered and bool(hits)
+            return answer
+        answer.answered = False
+        answer.hits = answer.hits[:NEAREST_OFFERED]
+        answer.passages = []
+        answer.heading = None
+        answer.empty_reason = "No paper in the library answers that."
+        answer.text = render_text(answer)
         return answer
 
     def request_weights(self, text: str) -> dict[tuple[str, ...], float]:

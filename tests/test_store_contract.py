@@ -425,3 +425,66 @@ def test_papers_added_after_a_time(store: Store) -> None:
     store.put_papers([paper("New Paper", ["B"])])
     store.put_papers([paper("Old Paper", ["A"])])  # an update keeps its first added_at
     assert store.team.papers_added_after(cut) == [paper("New Paper", ["B"]).id]
+
+
+# -- full texts and passages (bot.store.fulltext) ---------------------------------------------
+def test_full_texts_are_replaced_whole_and_listed(store: Store) -> None:
+    from bot.store.fulltext import FulltextDoc, PassageRow
+
+    a, b = paper("Paper A", ["A"]), paper("Paper B", ["B"])
+    store.put_papers([a, b])
+    rows = store.fulltext
+    assert rows.list() == [] and rows.passages(a.id) == [] and rows.get(a.id) is None
+    doc = FulltextDoc(a.id, "pdf", "ab" * 32, pages=12, licence="CC BY 4.0", source="a.pdf")
+    passages = [
+        PassageRow(a.id, 0, "1 Introduction", 1, None, "First paragraph."),
+        PassageRow(a.id, 0, "4 Experimental setup", 5, None, "We use a batch size of 512."),
+    ]
+    rows.replace(a.id, doc, passages)
+    got = rows.passages(a.id)
+    assert [(p.ordinal, p.section, p.page, p.anchor, p.text) for p in got] == [
+        (0, "1 Introduction", 1, None, "First paragraph."),
+        (1, "4 Experimental setup", 5, None, "We use a batch size of 512."),
+    ]
+    listed = rows.list()
+    assert len(listed) == 1 and listed[0].paper_id == a.id and listed[0].passages == 2
+    assert (listed[0].kind, listed[0].pages, listed[0].licence, listed[0].sha256) == (
+        "pdf",
+        12,
+        "CC BY 4.0",
+        "ab" * 32,
+    )
+    assert listed[0].added_at >= "2026" and rows.having([a.id, b.id, "nope"]) == {a.id}
+
+    # A second text replaces the first whole: HTML, anchors, no pages.
+    html = FulltextDoc(a.id, "html", "cd" * 32, source="https://arxiv.org/html/1")
+    rows.replace(a.id, html, [PassageRow(a.id, 0, "3 Method", None, "S3", "New text.")])
+    assert [(p.section, p.page, p.anchor) for p in rows.passages(a.id)] == [("3 Method", None, "S3")]
+    assert (got_doc := rows.get(a.id)) is not None and got_doc.kind == "html" and got_doc.pages is None
+
+    # All or nothing: a failure half-way leaves the previous text.
+    bad = [PassageRow(a.id, 0, "S", 1, None, "ok"), PassageRow(a.id, 0, "S", 1, None, None)]  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017  (NOT NULL: each backend's own error)
+        rows.replace(a.id, doc, bad)
+    assert [p.text for p in rows.passages(a.id)] == ["New text."] and rows.get(a.id).kind == "html"  # type: ignore[union-attr]
+    # Inside a caller's transaction that rolls back, nothing stays.
+    with pytest.raises(RuntimeError), store.atomic():
+        rows.replace(b.id, doc._replace(paper_id=b.id), [PassageRow(b.id, 0, "S", 1, None, "x")])
+        raise RuntimeError
+    assert rows.get(b.id) is None and rows.passages(b.id) == []
+
+    assert rows.remove(a.id) and not rows.remove(a.id) and rows.list() == []
+
+
+def test_deleting_a_paper_takes_its_full_text(store: Store) -> None:
+    from bot.store.fulltext import FulltextDoc, PassageRow
+
+    a = paper("Paper A", ["A"])
+    store.put_papers([a])
+    store.fulltext.replace(
+        a.id, FulltextDoc(a.id, "pdf", "0" * 64, pages=1), [PassageRow(a.id, 0, "S", 1, None, "t")]
+    )
+    store.put_papers([a])  # an update keeps it
+    assert store.fulltext.having([a.id]) == {a.id}
+    store.delete_paper(a.id)
+    assert store.fulltext.list() == [] and store.fulltext.passages(a.id) == []

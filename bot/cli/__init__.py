@@ -8,6 +8,7 @@ from bot.cli import (  # noqa: F401  (they register commands)
     discord_bot,
     doctor,
     fetch,
+    fulltext,
     maintenance,
     query,
     team,

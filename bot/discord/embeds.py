@@ -25,7 +25,7 @@ from bot.dialogue import (
     primary_link,
     rewritten_summary,
 )
-from bot.models import Answer, IngestReport, Paper, Stats
+from bot.models import Answer, IngestReport, Paper, Passage, Stats
 from bot.trend import Trend
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -146,6 +146,14 @@ def _plain_entry(n: int, paper: Paper) -> str:
     return clip(f"**{n}.** {safe(clip(paper.label, 300))} — {safe(clip(byline(paper), 200))}", ENTRY)
 
 
+def _place(passage: Passage) -> str:
+    """ " — §4 Experimental setup, p. 3" linked to the place, for a full-text passage."""
+    if not passage.place:
+        return ""
+    place = safe(clip(passage.place, 120))
+    return f" — [{place}]({passage.link})" if passage.link else f" — {place}"
+
+
 def answer_pages(answer: Answer) -> list[discord.Embed]:
     """The best paper with the passages that answer, then the other relevant papers as fields."""
     summary = rewritten_summary(answer)
@@ -167,10 +175,15 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     links = _links_line(best, 900)
     others = [h.paper for h in answer.hits]
     notes = "\n".join(safe(note) for note in answer.notes)
-    quotes = "\n".join(
-        f"> {f'({safe(where)}) ' if (where := passage_source(p, best, others)) else ''}{safe(p.text)}"
-        for p in answer.passages
-    )
+
+    def source(p: Passage) -> str:  # another paper's passage says whose it is
+        return (
+            f"({safe(passage_source(p.model_copy(update={'section': 'Abstract', 'page': None}), best, others))}) "
+            if p.paper_id != best.id
+            else ""
+        )
+
+    quotes = "\n".join(f"> {source(p)}{safe(p.text)}{_place(p)}" for p in answer.passages)
     head = f"{head}\n{notes}" if notes else head
     prose = clip(safe(summary), 1500) + "\n\n" if summary else ""
     room = DESCRIPTION - len(prose) - len(head) - len(links) - 10

@@ -6,6 +6,7 @@ processes or hosts. ``open_store`` picks one from a database URL. The modules:
 - ``base``: the ``Store`` and ``DigestStore`` protocols, their typed rows and shared semantics;
 - ``sqlite`` / ``postgres``: papers, embeddings, ingest log, meta and settings per backend;
 - ``digests``: the digest's tables, one set of statements for both backends;
+- ``team`` / ``fulltext``: the team's library; papers' full texts and passages (the same);
 - ``migrations`` / ``pg_migrations``: each backend's versioned schema.
 """
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from bot.models import IngestReport, Paper
 
 if TYPE_CHECKING:
+    from bot.store.fulltext import FulltextRows
     from bot.store.team import TeamRows
 
 
@@ -147,6 +148,8 @@ class Store(Protocol):
     def digests(self) -> DigestStore: ...
     @property
     def team(self) -> TeamRows: ...
+    @property
+    def fulltext(self) -> FulltextRows: ...
 
 
 def now() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.fulltext import FULLTEXT_TABLES
 from bot.store.team import team_tables
 
 # Each entry: (version, description, SQL script). Never edit a released entry: add one.
@@ -121,5 +122,10 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         6,
         "the team's library: reading lists, votes, personal watches, shared links",
         ";\n".join(team_tables("INTEGER PRIMARY KEY AUTOINCREMENT")) + ";",
+    ),
+    (
+        7,
+        "full texts: one document per paper, its passages with section, page and anchor",
+        ";\n".join(FULLTEXT_TABLES) + ";",
     ),
 ]

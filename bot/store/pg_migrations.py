@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.fulltext import FULLTEXT_TABLES
 from bot.store.team import team_tables
 
 # (version, description, statements). Never edit a released entry: add one.
@@ -158,5 +159,10 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
         8,
         "the team's library: reading lists, votes, personal watches, shared links",
         team_tables("BIGSERIAL PRIMARY KEY"),
+    ),
+    (
+        9,
+        "full texts: one document per paper, its passages with section, page and anchor",
+        FULLTEXT_TABLES,
     ),
 ]

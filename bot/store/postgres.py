@@ -28,6 +28,7 @@ from bot.models import IngestReport, Paper, author_rows
 from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
 from bot.store.base import now as _now
 from bot.store.digests import DigestRows
+from bot.store.fulltext import FulltextRows
 from bot.store.pg_migrations import POSTGRES_MIGRATIONS
 from bot.store.team import TeamRows
 from bot.text import key
@@ -296,6 +297,16 @@ class PostgresStore:
     @property
     def team(self) -> TeamRows:
         return TeamRows(self._rows)
+
+    # -- full texts and their passages (bot.store.fulltext) ----------------------------------
+    @property
+    def fulltext(self) -> FulltextRows:
+        return FulltextRows(self._rows, self._many, self.atomic)
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows of one ``?`` statement, pipelined."""
+        with self._conn() as conn, conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """A statement written with ``?`` placeholders (the digest's, shared with SQLite)."""

@@ -17,6 +17,7 @@ from bot.models import IngestReport, Paper, author_rows
 from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
 from bot.store.base import now as _now
 from bot.store.digests import DigestRows
+from bot.store.fulltext import FulltextRows
 from bot.store.migrations import SQLITE_MIGRATIONS
 from bot.store.team import TeamRows
 from bot.text import key
@@ -307,8 +308,16 @@ class SQLiteStore:
     def team(self) -> TeamRows:
         return TeamRows(self._rows)
 
+    # -- full texts and their passages (bot.store.fulltext) ----------------------------------
+    @property
+    def fulltext(self) -> FulltextRows:
+        return FulltextRows(self._rows, self._many, self.atomic)
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.db.executemany(sql, rows)
 
 
 def _paper_row(paper: Paper, now: str) -> tuple[object, ...]:
