@@ -11,6 +11,7 @@ gives the batch back.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -118,7 +119,7 @@ class Watches:
             return self.rows.remove_watch(user, watch_id)
 
     # -- matching ---------------------------------------------------------------------------
-    def matches(self, watch: Watch, candidates: list[str]) -> list[tuple[str, str]]:
+    def matches(self, watch: Watch, candidates: builtins.list[str]) -> builtins.list[tuple[str, str]]:
         """(paper id, reason) of the candidates that match the watch, newest first."""
         if not candidates:
             return []
@@ -140,7 +141,9 @@ class Watches:
             (p.id, reason) for p in papers if pattern is None or pattern.search(p.label + " " + p.abstract)
         ]
 
-    def plan(self, user: int, watches: list[Watch]) -> list[tuple[Watch, list[tuple[str, str]]]]:
+    def plan(
+        self, user: int, watches: builtins.list[Watch]
+    ) -> builtins.list[tuple[Watch, builtins.list[tuple[str, str]]]]:
         """Each watch's new matching papers not yet sent to it (reads only)."""
         planned = []
         for watch in watches:
@@ -155,10 +158,10 @@ class Watches:
         return planned
 
     # -- running ------------------------------------------------------------------------
-    def due(self, now: dt.datetime) -> dict[int, tuple[dt.date, list[Watch]]]:
+    def due(self, now: dt.datetime) -> dict[int, tuple[dt.date, builtins.list[Watch]]]:
         """People whose batch time has passed today (their first watch's time and zone) and
         whose batch of today is not done."""
-        people: dict[int, list[Watch]] = {}
+        people: dict[int, builtins.list[Watch]] = {}
         for watch in self.list():
             people.setdefault(watch.user, []).append(watch)
         found = {}
@@ -170,7 +173,7 @@ class Watches:
                 found[user] = (local.date(), watches)
         return found
 
-    def run_due(self, now: dt.datetime, send: Sender) -> list[WatchBatch]:
+    def run_due(self, now: dt.datetime, send: Sender) -> builtins.list[WatchBatch]:
         """Plan, claim, record and send every batch due at ``now``; returns those sent."""
         sent = []
         for user, (day, watches) in self.due(now).items():

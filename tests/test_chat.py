@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from seeded import seeded_service
 
-from bot.console import ConsoleChat
-from bot.dialogue import Dialogue
+from bot.chat.dialogue import Dialogue
+from bot.console.chat import ConsoleChat
 
 
 @pytest.fixture

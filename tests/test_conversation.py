@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from seeded import seeded_service
 
-from bot.commands import COMMANDS, parse, parse_date, parse_days
-from bot.conversation import Conversation, FollowUp, parse_follow_up, parse_reference
-from bot.dialogue import AnswerReply, CitationReply, Dialogue, HelpReply, ListReply, Notice, PaperReply
+from bot.chat.commands import COMMANDS, parse, parse_date, parse_days
+from bot.chat.conversation import Conversation, FollowUp, parse_follow_up, parse_reference
+from bot.chat.dialogue import AnswerReply, CitationReply, Dialogue, HelpReply, ListReply, Notice, PaperReply
 from bot.errors import UsageError
 from bot.models import Paper
 

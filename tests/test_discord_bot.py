@@ -73,7 +73,7 @@ def test_only_bot_discord_imports_discord() -> None:
 
 
 def test_the_core_and_the_chat_load_without_discord() -> None:
-    code = "import sys, bot.cli, bot.console, bot.dialogue, bot.service;print('discord' in sys.modules)"
+    code = "import sys, bot.cli, bot.console.chat, bot.chat.dialogue, bot.service;print('discord' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )

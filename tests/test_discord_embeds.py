@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import links
-from bot.dialogue import Notice
+from bot.chat.dialogue import Notice
 from bot.discord import embeds
 from bot.discord.embeds import (
     DESCRIPTION,

@@ -440,8 +440,8 @@ def test_a_named_paper_with_the_answer_in_its_body_comes_first(own_store: SQLite
 
 
 def test_renderings_say_where_a_body_passage_is(own_store: SQLiteStore, warp_pdf: Path) -> None:
-    from bot.console_render import render
-    from bot.dialogue import AnswerReply
+    from bot.chat.dialogue import AnswerReply
+    from bot.console.render import render
     from bot.discord.embeds import answer_pages
 
     service = PaperService(own_store, embedder=False)

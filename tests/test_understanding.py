@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.acronyms import definitions, expansion, title_initials
-from bot.dialogue import AnswerReply, CitationReply, Dialogue
+from bot.chat.dialogue import AnswerReply, CitationReply, Dialogue
 from bot.discord import embeds
 from bot.evaluation import evaluate
 from bot.links import bibtex

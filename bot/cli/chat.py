@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from bot.chat.dialogue import Dialogue
 from bot.cli.app import app
 from bot.cli.query import service_for
-from bot.console import ConsoleChat
-from bot.dialogue import Dialogue
+from bot.console.chat import ConsoleChat
 
 
 @app.command()

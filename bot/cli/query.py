@@ -11,13 +11,13 @@ from typing import Annotated
 
 import typer
 
+from bot.chat.dialogue import Dialogue, reply_to
 from bot.cli.app import app, err, print_json, state
 from bot.compose import build_service
 from bot.config import BUNDLED_SEEDS
-from bot.console import ConsoleChat
-from bot.console_render import render
+from bot.console.chat import ConsoleChat
+from bot.console.render import render
 from bot.dates import parse_date
-from bot.dialogue import Dialogue, reply_to
 from bot.errors import UsageError
 from bot.evaluation import evaluate
 from bot.service import PaperService

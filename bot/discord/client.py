@@ -14,9 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.chat.conversation import Conversation
+from bot.chat.dialogue import Dialogue
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.dialogue import Dialogue
 from bot.discord import cogs
 from bot.discord.checks import Cooldowns
 from bot.discord.respond import report_error

@@ -11,8 +11,8 @@ import re
 import discord
 
 from bot.answer import NEAREST, byline, meta_line, one_line, passage_source
-from bot.commands import COMMANDS, FOLLOW_UPS
-from bot.dialogue import (
+from bot.chat.commands import COMMANDS, FOLLOW_UPS
+from bot.chat.dialogue import (
     AnswerReply,
     CitationReply,
     HelpReply,

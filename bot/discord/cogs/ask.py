@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands import parse_date
-from bot.conversation import parse_follow_up
-from bot.dialogue import AnswerReply, Notice, Reply
+from bot.chat.commands import parse_date
+from bot.chat.conversation import parse_follow_up
+from bot.chat.dialogue import AnswerReply, Notice, Reply
 from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown, free_text_question
 from bot.discord.client import PaperBot

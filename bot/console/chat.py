@@ -16,8 +16,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from bot.console_render import QUOTE_BAR, Line, follow_up_hint, render
-from bot.dialogue import AnswerReply, Dialogue, ListReply, Notice, Reply
+from bot.chat.dialogue import AnswerReply, Dialogue, ListReply, Notice, Reply
+from bot.console.render import QUOTE_BAR, Line, follow_up_hint, render
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The console chat and Discord free text call :meth:`Dialogue.handle`; slash commands call the
 command methods directly. Every reply that shows papers is remembered in the conversation so
 that follow-ups ("the second one", "/cite #2") work the same everywhere. Renderers turn the
-replies into text (``bot.console_render``) or embeds (``bot.discord.embeds``).
+replies into text (``bot.console.render``) or embeds (``bot.discord.embeds``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from bot import links
 from bot.answer import render_text
-from bot.commands import Command, parse, parse_date, parse_days
-from bot.conversation import Conversation, FollowUp, parse_follow_up, parse_reference
+from bot.chat.commands import Command, parse, parse_date, parse_days
+from bot.chat.conversation import Conversation, FollowUp, parse_follow_up, parse_reference
 from bot.errors import NotFound, PaperbotError, UsageError
 from bot.models import Answer, Paper, Stats
 from bot.service import PaperService

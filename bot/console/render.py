@@ -1,4 +1,4 @@
-"""Replies as terminal text: styled lines with an indent, printed by ``bot.console``.
+"""Replies as terminal text: styled lines with an indent, printed by ``bot.console.chat``.
 
 A renderer returns ``(indent, Text)`` lines rather than printing, so the console can wrap them
 with a hanging indent on a terminal and print them plainly (no styles, no wrapping) when piped.
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from bot.answer import NEAREST, byline, meta_line, one_line, passage_source
-from bot.commands import COMMANDS, FOLLOW_UPS
-from bot.dialogue import (
+from bot.chat.commands import COMMANDS, FOLLOW_UPS
+from bot.chat.dialogue import (
     AnswerReply,
     CitationReply,
     HelpReply,
