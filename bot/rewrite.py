@@ -49,4 +49,4 @@ class AnswerRewriter:
             return answer
         if not text:
             return answer
-        return answer.model_copy(update={"text": f"{text}\n\n{answer.text}"})
+        return answer.model_copy(update={"summary": text, "text": f"{text}\n\n{answer.text}"})

@@ -15,7 +15,6 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bot import links
-from bot.answer import render_text
 from bot.chat.commands import Command, parse, parse_date, parse_days
 from bot.chat.conversation import Conversation, FollowUp, parse_follow_up, parse_reference
 from bot.errors import NotFound, PaperbotError, UsageError
@@ -93,11 +92,8 @@ def primary_link(paper: Paper) -> str:
 
 
 def rewritten_summary(answer: Answer) -> str | None:
-    """The prose an optional LLM rewriter put before the extractive text (``bot.rewrite``), if any."""
-    extractive = render_text(answer)
-    if answer.text != extractive and answer.text.endswith(extractive):
-        return answer.text[: -len(extractive)].strip() or None
-    return None
+    """The prose an optional LLM rewriter wrote for the answer (``bot.rewrite``), if any."""
+    return answer.summary
 
 
 def reply_to(answer: Answer) -> AnswerReply | CitationReply:
