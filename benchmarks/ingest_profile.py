@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -40,7 +41,8 @@ def write_corpus(path: Path, n: int, fmt: str) -> None:
             out.write(render_record(paper))
 
 
-def step(name: str, args: list[str], profile: Path | None) -> float:
+def step(name: str, args: list[str], profile: Path | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``paperbot`` process."""
     command = [sys.executable, "-m", "bot", *args]
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
@@ -48,9 +50,12 @@ def step(name: str, args: list[str], profile: Path | None) -> float:
         out = profile / f"{name}.speedscope.json"
         command = [spy, "record", "--format", "speedscope", "-o", str(out), "-r", "200", "--", *command]
     env = {**os.environ, "PAPERBOT_LOG_LEVEL": "WARNING"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def main() -> None:
@@ -68,10 +73,12 @@ def main() -> None:
     for old in [db, Path(f"{db}-wal"), Path(f"{db}-shm")]:
         old.unlink(missing_ok=True)
     shutil.rmtree(f"{db}.index", ignore_errors=True)
-    ingest_s = step("ingest", ["--db", str(db), "ingest", str(ROOT / "seeds"), str(corpus)], args.profile)
-    search_s = 0.0
+    ingest_s, ingest_cpu = step(
+        "ingest", ["--db", str(db), "ingest", str(ROOT / "seeds"), str(corpus)], args.profile
+    )
+    search_s = search_cpu = 0.0
     if not args.ingest_only:
-        search_s = step("search", ["--db", str(db), "search", "mean field games"], args.profile)
+        search_s, search_cpu = step("search", ["--db", str(db), "search", "mean field games"], args.profile)
     with sqlite3.connect(db) as conn:
         papers = int(conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
     total = ingest_s + search_s
@@ -83,6 +90,8 @@ def main() -> None:
                 "papers": papers,
                 "ingest_s": round(ingest_s, 2),
                 "first_search_s": round(search_s, 2),
+                "ingest_cpu_s": round(ingest_cpu, 2),
+                "first_search_cpu_s": round(search_cpu, 2),
                 "papers_per_s": round(papers / total, 1),
             }
         )
