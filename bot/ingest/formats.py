@@ -41,11 +41,9 @@ _CODE_HOSTS = ("github.com", "gitlab.com")
 
 def _clean(text: str | None) -> str:
     """arXiv wraps titles and abstracts at fixed widths: collapse the white space."""
-    if not text:
-        return ""
-    if not _UNCLEAN.search(text):  # already clean (most fields): no split and join
-        return text
-    return " ".join(text.split())
+    if isinstance(text, str) and text and not _UNCLEAN.search(text):
+        return text  # already clean (most fields): no split and join
+    return " ".join((text or "").split())
 
 
 # White space that ``_clean`` changes: at either end, two in a row, or other than a space.
