@@ -89,13 +89,23 @@ class _WordTokens:
     WORD = re.compile("\u2581*[^\u2581]+|\u2581+")
     MEMO = 1_000_000  # distinct words kept (a million papers hold a few hundred thousand)
 
+    BATCH = 32  # fewer texts (a query) go through the tokenizer: no setup at start-up
+
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
+        self._bare: Any = None
+        self._checked = False
+        self._specials: list[str] = []
+        self._memo: dict[str, list[int]] = {}
+
+    def _setup(self) -> None:
+        """Check the layout described above and make the tokenizer without the normalizer
+        (0.5 s: done on the first batch, not when a process starts)."""
+        self._checked = True
+        tokenizer = self._tokenizer
         vocab = tokenizer.get_vocab(with_added_tokens=False)
         self._specials = [t for t in tokenizer.get_vocab(with_added_tokens=True) if t not in vocab]
         self._specials += [t.content for t in tokenizer.get_added_tokens_decoder().values()]
-        self._bare: Any = None
-        self._memo: dict[str, list[int]] = {}
         normalizer = json.loads(tokenizer.to_str()).get("normalizer") or {}
         crossing = any(re.search("[^\u2581]\u2581", token) for token in vocab)
         if crossing or normalizer != _LLAMA_NORMALIZER or tokenizer.pre_tokenizer is not None:
@@ -104,7 +114,9 @@ class _WordTokens:
         self._bare.normalizer = None
 
     def encode(self, texts: list[str]) -> list[list[int]]:
-        if self._bare is None:
+        if not self._checked and len(texts) >= self.BATCH:
+            self._setup()
+        if self._bare is None or len(texts) < self.BATCH:
             return [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
         specials = self._specials
         split = self.WORD.findall
@@ -115,8 +127,8 @@ class _WordTokens:
         memo = self._memo
         new = list({w for words in texts_words if words for w in words if w not in memo})
         if new:
-            if len(memo) + len(new) > self.MEMO:
-                memo.clear()
+            if len(memo) + len(new) > self.MEMO:  # a new memo (another thread may read the old)
+                memo = self._memo = {}
                 new = list({w for words in texts_words if words for w in words})
             for word, e in zip(new, self._bare.encode_batch(new, add_special_tokens=False), strict=True):
                 memo[word] = e.ids
