@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from typing import Any
@@ -52,8 +53,10 @@ def paper_id(title: str | None, abstract: str) -> str:
     return hashlib.sha1(basis.encode()).hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def author_key(name: str) -> str:
-    """Author identity: accent-folded, case-folded words ('Julien Pérolat' == 'julien perolat')."""
+    """Author identity: accent-folded, case-folded words ('Julien Pérolat' == 'julien perolat').
+    Memoised: names repeat across papers, and an ingest and an index build key every one."""
     return key(name)
 
 

@@ -135,6 +135,13 @@ def key(text: str) -> str:
     return " ".join(words(text))
 
 
-def tokens(text: str) -> list[str]:
-    """Retrieval tokens: folded words without stopwords."""
+def tokens(text: str, folded: str | None = None) -> list[str]:
+    """Retrieval tokens: folded words without stopwords. ``folded``: ``fold(text)``, when the
+    caller has it already (used as is when ASCII: folding twice is not always folding once)."""
+    if folded is not None and folded.isascii():  # the regex's words, split in C (5x faster)
+        return [w for w in folded.translate(ASCII_SEPARATORS).split() if w not in STOPWORDS]
     return [w for w in words(text) if w not in STOPWORDS]
+
+
+# Every ASCII character that is not a letter or a digit (``_WORD``'s words, in ASCII text).
+ASCII_SEPARATORS = {c: " " for c in range(128) if not chr(c).isalnum()}

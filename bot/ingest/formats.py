@@ -41,7 +41,14 @@ _CODE_HOSTS = ("github.com", "gitlab.com")
 
 def _clean(text: str | None) -> str:
     """arXiv wraps titles and abstracts at fixed widths: collapse the white space."""
+    if isinstance(text, str) and text and not _UNCLEAN.search(text):
+        return text  # already clean (most fields): no split and join
     return " ".join((text or "").split())
+
+
+# White space that ``_clean`` changes: at either end, two in a row, or other than a space.
+# (``\s`` is ``str.isspace``, the white space ``str.split`` splits at.)
+_UNCLEAN = re.compile(r"^\s|\s$|\s\s|[^\S ]")
 
 
 def _split_id(raw: str) -> tuple[str | None, int | None]:
@@ -181,10 +188,7 @@ def snapshot_paper(row: dict[str, Any], source: str) -> Paper:
     first = _date(versions[0].get("created")) if versions else None
     last_version = int(str(versions[-1].get("version", "v1")).lstrip("v") or 1) if versions else None
     parsed = row.get("authors_parsed") or []
-    authors = [
-        " ".join(p for p in [a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else ""] if p).strip()
-        for a in parsed
-    ]
+    authors = [_parsed_name(a) for a in parsed]
     categories = (row.get("categories") or "").split()
     return _paper(
         title=title,
@@ -203,16 +207,38 @@ def snapshot_paper(row: dict[str, Any], source: str) -> Paper:
     )
 
 
+def _parsed_name(a: list[str]) -> str:
+    """'First Last Suffix' from the snapshot's [last, first, suffix]."""
+    if len(a) == 3 and type(a[0]) is str and type(a[1]) is str and a[0] and a[1] and not a[2]:
+        return f"{a[1]} {a[0]}".strip()  # the usual case, without building a list
+    return " ".join(p for p in [a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else ""] if p).strip()
+
+
 # -- shared --------------------------------------------------------------------------------
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+# RFC 2822 as arXiv writes it ('Mon, 2 Apr 2007 12:00:00 GMT'): the date as written, which is
+# what ``parsedate_to_datetime(text).date()`` gives, without parsing the time and the zone.
+_RFC2822_DAY = re.compile(
+    r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)? (?:GMT|UT|UTC|[+-]\d{4})$"
+)
+
+
 def _date(text: str | None) -> dt.date | None:
     """ISO dates ('2024-07-19T17:59:59Z', '2024-07-19') and RFC 2822 ones ('Mon, 2 Apr 2007 ...')."""
     if not text:
         return None
     text = text.strip()
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        pass
+    if text[:1].isdigit():
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    rfc = _RFC2822_DAY.fullmatch(text)
+    if rfc and rfc.group(2) in _MONTHS:
+        try:
+            return dt.date(int(rfc.group(3)), _MONTHS[rfc.group(2)], int(rfc.group(1)))
+        except ValueError:
+            return None
     try:
         return parsedate_to_datetime(text).date()
     except (TypeError, ValueError, IndexError):

@@ -6,9 +6,10 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from bot.models import Paper
-from bot.text import fold, tokens
+from bot.text import ASCII_SEPARATORS, fold, tokens
 
 # TF-IDF cosine above which an abstract is another version of a known one. On the seeds,
 # versions score 0.56-1.0 and different papers at most 0.24.
@@ -91,9 +92,14 @@ def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tup
             search.offer(paper, bag)
     for paper, text in texts:
         folded = fold(text)
+        # The words shared first (a set of the words split in C; stopwords are in no query):
+        # most candidates stop here, before the mark test below or any vector is built.
+        held = set(folded.translate(ASCII_SEPARATORS).split()) if folded.isascii() else set(tokens(text))
+        if not any(search.could_match(held) for search in searches):
+            continue
         # A substring test never misses a word the text has; short words would match anything.
         if not marks or any(w in folded for w in marks):
-            bag = Counter(tokens(text))
+            bag = Counter(tokens(text, folded))
             for search in searches:
                 search.offer(paper, bag)
     return [(search.best, search.score if search.best else 0.0) for search in searches]
@@ -117,9 +123,13 @@ class _VersionSearch:
         norm = math.sqrt(sum(x * x for x in weights.values())) or 1.0
         return {w: x / norm for w, x in weights.items()}
 
+    def could_match(self, words: AbstractSet[str]) -> bool:
+        """Whether a text with these words shares enough of the abstract's to be compared."""
+        return bool(self.wanted) and len(self.wanted & words) >= SHARED_WORDS * len(self.wanted)
+
     def offer(self, paper: Paper, bag: Counter[str]) -> None:
         # A set intersection rules out most candidates before any vector is built.
-        if not self.wanted or len(self.wanted & bag.keys()) < SHARED_WORDS * len(self.wanted):
+        if not self.could_match(bag.keys()):
             return
         v = self._vector(bag)
         score = sum(weight * v.get(w, 0.0) for w, weight in self.vector.items())

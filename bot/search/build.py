@@ -75,9 +75,9 @@ def build_engine(
             for name in dict.fromkeys(c for c in [paper.category, *paper.categories] if c):
                 category_ids.append(names.setdefault(name, len(names)))
             offsets.append(len(category_ids))
-            body.add_text(document_text(paper))
             titles_field.add(title_terms(paper, analyzer))
             author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
+        body.add_texts([document_text(paper) for paper in chunk])
         if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
             waiting.append(pool.submit(_embed_chunk, store, embedder, chunk))
             if len(waiting) > 2:  # at most two chunks waiting: analysis must not run ahead of

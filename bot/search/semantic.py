@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import itertools
+import json
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,14 +51,17 @@ class WordLlamaEmbedder:
         self._tokenizer = copy.deepcopy(model.tokenizer)
         self._tokenizer.no_padding()
         self._vectors = np.asarray(model.embedding, dtype=np.float32)
+        self._words = _WordTokens(self._tokenizer)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), 256):
             chunk = [t[: self.max_chars] for t in texts[start : start + 256]]
-            encoded = self._tokenizer.encode_batch(chunk, add_special_tokens=False)
-            lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
-            ids = np.fromiter((i for e in encoded for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
+            encoded = self._words.encode(chunk)
+            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            ids = np.fromiter(
+                itertools.chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum())
+            )
             ids = np.clip(ids, 0, len(self._vectors) - 1)
             present = lengths > 0
             if not present.any():
@@ -65,6 +71,83 @@ class WordLlamaEmbedder:
             out[start : start + len(chunk)][present] = sums / lengths[present, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
+
+
+class _WordTokens:
+    """The tokenizer's ids for texts, from a memo of each word's ids: the same ids as
+    ``encode_batch(texts, add_special_tokens=False)``, five to ten times faster.
+
+    The model is Llama's SentencePiece BPE with no pre-tokenizer: a text becomes "▁" + the
+    text with spaces as "▁", and BPE merges run over the whole string, which is what made
+    embedding the slowest step of an index build. No token of the vocabulary holds "▁" after
+    another character (checked when loading), so no merge crosses the start of a word: the
+    BPE of a text is the BPE of its words (each with the "▁"s before it) one after the other,
+    and each distinct word is run through BPE once. Texts holding a special token ("<s>"),
+    whose splitting happens before BPE, go through the tokenizer itself.
+    """
+
+    WORD = re.compile("\u2581*[^\u2581]+|\u2581+")
+    MEMO = 1_000_000  # distinct words kept (a million papers hold a few hundred thousand)
+
+    BATCH = 32  # fewer texts (a query) go through the tokenizer: no setup at start-up
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer
+        self._bare: Any = None
+        self._checked = False
+        self._specials: list[str] = []
+        self._memo: dict[str, list[int]] = {}
+
+    def _setup(self) -> None:
+        """Check the layout described above and make the tokenizer without the normalizer
+        (0.5 s: done on the first batch, not when a process starts)."""
+        self._checked = True
+        tokenizer = self._tokenizer
+        vocab = tokenizer.get_vocab(with_added_tokens=False)
+        self._specials = [t for t in tokenizer.get_vocab(with_added_tokens=True) if t not in vocab]
+        self._specials += [t.content for t in tokenizer.get_added_tokens_decoder().values()]
+        normalizer = json.loads(tokenizer.to_str()).get("normalizer") or {}
+        crossing = any(re.search("[^\u2581]\u2581", token) for token in vocab)
+        if crossing or normalizer != _LLAMA_NORMALIZER or tokenizer.pre_tokenizer is not None:
+            return  # not the layout described above: always use the tokenizer
+        self._bare = copy.deepcopy(tokenizer)
+        self._bare.normalizer = None
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        if not self._checked and len(texts) >= self.BATCH:
+            self._setup()
+        if self._bare is None or len(texts) < self.BATCH:
+            return [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        specials = self._specials
+        split = self.WORD.findall
+        texts_words = [
+            None if any(s in t for s in specials) else split("\u2581" + t.replace(" ", "\u2581")) if t else []
+            for t in texts
+        ]
+        memo = self._memo
+        new = list({w for words in texts_words if words for w in words if w not in memo})
+        if new:
+            if len(memo) + len(new) > self.MEMO:  # a new memo (another thread may read the old)
+                memo = self._memo = {}
+                new = list({w for words in texts_words if words for w in words})
+            for word, e in zip(new, self._bare.encode_batch(new, add_special_tokens=False), strict=True):
+                memo[word] = e.ids
+        out: list[list[int]] = []
+        for text, words in zip(texts, texts_words, strict=True):
+            if words is None:
+                out.append(self._tokenizer.encode(text, add_special_tokens=False).ids)
+            else:
+                out.append([i for w in words for i in memo[w]])
+        return out
+
+
+_LLAMA_NORMALIZER = {
+    "type": "Sequence",
+    "normalizers": [
+        {"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+    ],
+}
 
 
 def load_embedder() -> Embedder | None:
