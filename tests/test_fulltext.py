@@ -513,3 +513,32 @@ def test_naming_a_paper_alone_quotes_its_abstract(own_store: SQLiteStore, warp_p
     for question in ("WARP", "what is WARP?"):
         answer = service.ask(question)
         assert answer.passages and all(p.section == "Abstract" for p in answer.passages), question
+
+
+async def test_discord_fulltext_lists_the_texts_and_outlines_one(db: Path, warp_pdf: Path) -> None:
+    from discord_fakes import fake_interaction, make_bot, sent_embeds
+
+    from bot.discord.cogs.papers import Papers
+
+    bot = make_bot(db)
+    cog = Papers(bot)
+    empty = fake_interaction(bot)
+    await cog.fulltext.callback(cog, empty, title=None)
+    assert "No full text yet" in (sent_embeds(empty)[0].description or "")
+    warp = bot.service.paper("WARP")
+    attach(bot.service.store, warp, warp_pdf.read_bytes())
+    listing = fake_interaction(bot)
+    await cog.fulltext.callback(cog, listing, title=None)
+    [page] = sent_embeds(listing)
+    assert (
+        page.title == "Full texts (1)"
+        and "WARP" in (page.description or "")
+        and "pdf" in (page.description or "")
+    )
+    outline = fake_interaction(bot)
+    await cog.fulltext.callback(cog, outline, title="WARP")
+    [embed] = sent_embeds(outline)
+    assert (
+        embed.title and embed.title.startswith("WARP") and "Experimental setup" in (embed.description or "")
+    )
+    assert "p. 2" in (embed.description or "")

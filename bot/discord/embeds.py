@@ -25,6 +25,7 @@ from bot.chat.dialogue import (
     primary_link,
     rewritten_summary,
 )
+from bot.fulltext.library import FullText
 from bot.models import Answer, IngestReport, Paper, Passage, Stats
 from bot.trend import Trend
 
@@ -218,6 +219,42 @@ def compare_embed(answer: Answer) -> discord.Embed:
             inline=False,
         )
     return embed
+
+
+def fulltext_pages(texts: list[FullText]) -> list[discord.Embed]:
+    """The papers with a full text: kind, pages, passages and when it was added."""
+    if not texts:
+        return [
+            _embed(
+                "Full texts", "No full text yet: `paperbot fulltext add REF FILE` or `fulltext fetch`.", MUTED
+            )
+        ]
+    lines = [
+        f"**{n}.** {_link(t.paper.label, primary_link(t.paper), 200)} — {t.kind}"
+        + (f", {t.pages} p." if t.pages else "")
+        + f", {t.passages} passages, added {t.added_at[:10]}"
+        for n, t in enumerate(texts, 1)
+    ]
+    pages = [
+        _embed(f"Full texts ({len(texts)})", "\n".join(lines[i : i + PER_PAGE]))
+        for i in range(0, len(lines), PER_PAGE)
+    ]
+    return [fit(p) for p in pages]
+
+
+def fulltext_outline(paper: Paper, passages: list[Passage]) -> discord.Embed:
+    """A paper's full text as its sections, each with the page it starts on, linked to the place."""
+    first: dict[str, Passage] = {}
+    for passage in passages:
+        first.setdefault(passage.section, passage)
+    lines = [
+        f"{_link(section, p.link, 120) if p.link else safe(clip(section, 120))}"
+        + (f" — p. {p.page}" if p.page else "")
+        for section, p in first.items()
+    ]
+    embed = _embed(safe(paper.label), clip("\n".join(lines), DESCRIPTION), url=_url(paper))
+    embed.set_footer(text=f"{len(passages)} passages · ask about it and the answer quotes them")
+    return fit(embed)
 
 
 MAX_EMBEDS = 10  # per message

@@ -1,4 +1,4 @@
-"""Papers: /paper, /author, /recent, /similar, /cite, /stats, /trend."""
+"""Papers: /paper, /author, /recent, /similar, /cite, /fulltext, /stats, /trend."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.discord import autocomplete, embeds
 from bot.discord.checks import cooldown
 from bot.discord.client import PaperBot
 from bot.discord.respond import send_chart, send_pages, think
+from bot.fulltext.library import FullTexts
 
 TITLE = "A title (typos are fine), an arXiv id, or #N for a result of the last list here"
 
@@ -75,6 +76,21 @@ class Papers(commands.Cog):
         await think(interaction)
         reply = await asyncio.to_thread(self.bot.dialogue.cite, interaction.channel_id, title)
         await send_pages(interaction, [embeds.citation_embed(reply.paper, reply.bibtex, reply.reference)])
+
+    @app_commands.command()
+    @app_commands.describe(title="A paper whose full text to outline; leave empty to list them all")
+    @app_commands.autocomplete(title=autocomplete.titles)
+    async def fulltext(
+        self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300] | None = None
+    ) -> None:
+        """The papers whose full text the bot can quote, or one paper's sections and pages."""
+        await think(interaction)
+        texts = FullTexts(self.bot.service)
+        if title is None:
+            await send_pages(interaction, embeds.fulltext_pages(await asyncio.to_thread(texts.list)))
+            return
+        paper, passages = await asyncio.to_thread(texts.passages, title)
+        await send_pages(interaction, [embeds.fulltext_outline(paper, passages)])
 
     @app_commands.command()
     @cooldown()
