@@ -205,6 +205,8 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)  # the best paper's sentences that answer
     heading: str | None = None  # e.g. "Papers by Julien Pérolat (6), newest first"
     empty_reason: str | None = None
+    # A paper the question named whose abstract does not answer it: its full text would.
+    needs_fulltext: str | None = None
     summary: str | None = None  # prose an optional rewriter (bot.rewrite) wrote; ``text`` starts with it
     notes: list[str] = Field(default_factory=list)  # lines after the passages: who wrote it, what two share
     # False when no paper answers: the hits are then the nearest papers, offered as suggestions.

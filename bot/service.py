@@ -18,6 +18,7 @@ from bot.answer import about_answer, answers, build_answer, cite_answer, compare
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
 from bot.fulltext import with_body_passages
+from bot.fulltext.fetch import Fetched, fetch_fulltext
 from bot.ingest.arxiv import ArxivClient, FetchError
 from bot.ingest.pipeline import ingest_items, ingest_paths
 from bot.linked import LinkedPapers, link_answer
@@ -132,6 +133,7 @@ class PaperService:
         self._refresher: threading.Thread | None = None
         # What acronyms stand for, per index (a new index may know new definitions).
         self._meanings: dict[tuple[Retriever, str], str | None] = {}
+        self._fetch_tried: set[str] = set()  # papers whose full text this process asked arXiv for
 
     # -- engine lifecycle ---------------------------------------------------------------
     @property
@@ -364,7 +366,11 @@ class PaperService:
         if named_in(best, question):
             # A question about a paper it names ("what batch size did WARP use?"): that paper, but
             # its abstract does not say; its full text may.
-            answer.notes.append(ABSTRACT_SILENT if self.store.fulltext.get(best.id) is None else BODY_SILENT)
+            if self.store.fulltext.get(best.id) is None:
+                answer.notes.append(ABSTRACT_SILENT)
+                answer.needs_fulltext = best.id
+            else:
+                answer.notes.append(BODY_SILENT)
             answer.text = render_text(answer)
             return answer
         answer.answered = False
@@ -405,6 +411,18 @@ class PaperService:
             return False
         vectors = self.embedder.embed([text, f"{paper.label}. {paper.abstract}"])
         return answers(share, has_rarest, float(vectors[0] @ vectors[1]))
+
+    def fetch_fulltext(self, paper_id: str) -> Fetched | None:
+        """Download a paper's full text from arXiv so that a follow-up answers from its body
+        (long-running processes call it in the background); None when arXiv lookups are off, the
+        paper has no arXiv id, or this process already tried it."""
+        paper = self.store.get_paper(paper_id)
+        if self.arxiv is None or paper is None or not paper.arxiv_id or paper_id in self._fetch_tried:
+            return None
+        self._fetch_tried.add(paper_id)
+        fetched = fetch_fulltext(self.store, self.arxiv, paper)
+        log.info("full text of %s: %s %s", paper_id, fetched.status, fetched.error or "")
+        return fetched
 
     def meaning(self, acronym: str) -> str | None:
         """What an acronym stands for here: its definition in the abstracts that use it ("mirror

@@ -4,6 +4,7 @@ CLI's ``fulltext add/list`` and ``ask --json`` quoting the body, end to end. Nev
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import Iterator
@@ -542,3 +543,33 @@ async def test_discord_fulltext_lists_the_texts_and_outlines_one(db: Path, warp_
         embed.title and embed.title.startswith("WARP") and "Experimental setup" in (embed.description or "")
     )
     assert "p. 2" in (embed.description or "")
+
+
+async def test_a_silent_abstract_fetches_the_text_in_the_background_for_the_follow_up(db: Path) -> None:
+    import httpx
+    import respx
+    from discord_fakes import fake_interaction, make_bot, sent_embeds
+
+    from bot.discord.cogs.ask import Ask
+    from bot.ingest.arxiv import ArxivClient, RateLimiter
+
+    bot = make_bot(db)
+    service = bot.service
+    service.arxiv = ArxivClient("paperbot-tests", retries=1, limiter=RateLimiter(0, sleep=lambda _: None))
+    gemma = service.paper("Gemma 2").model_copy(update={"arxiv_id": GEMMA_ARXIV})
+    service.store.put_papers([gemma])
+    service.invalidate()
+    question = "how many TPUv5p chips was Gemma 2 trained on?"
+    cog = Ask(bot)
+    with respx.mock() as mock:
+        page = mock.get(f"https://arxiv.org/html/{GEMMA_ARXIV}").mock(
+            return_value=httpx.Response(200, text=GEMMA_HTML)
+        )
+        first = fake_interaction(bot)
+        await cog.ask.callback(cog, first, question)
+        assert "full text" in (sent_embeds(first)[0].description or "")  # from the abstract, and says so
+        await asyncio.gather(*cog._background)
+        assert page.called and service.store.fulltext.get(gemma.id) is not None
+        assert service.fetch_fulltext(gemma.id) is None  # tried once per process, not at every question
+    follow_up = service.ask(question)
+    assert follow_up.needs_fulltext is None and "6144" in follow_up.passages[0].text

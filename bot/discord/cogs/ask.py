@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 class Ask(commands.Cog):
     def __init__(self, bot: PaperBot) -> None:
         self.bot = bot
+        self._background: set[asyncio.Task[object]] = set()
 
     @app_commands.command()
     @app_commands.describe(question="A question, a title, an acronym, or 'papers by NAME'")
@@ -33,6 +34,7 @@ class Ask(commands.Cog):
         await think(interaction)
         reply = await asyncio.to_thread(self.bot.dialogue.ask, interaction.channel_id, question)
         await send_pages(interaction, embeds.reply_pages(reply))
+        self._fetch_body_later(reply)
 
     @app_commands.command()
     @app_commands.describe(
@@ -111,6 +113,15 @@ class Ask(commands.Cog):
             await self._link_cards(message, reply.answer)
         elif addressed or not _nothing_found(reply):
             await reply_pages(message, embeds.reply_pages(reply))
+            self._fetch_body_later(reply)
+
+    def _fetch_body_later(self, reply: Reply) -> None:
+        """When the question named a paper whose abstract is silent, fetch its full text in the
+        background: the follow-up then answers from the body."""
+        if isinstance(reply, AnswerReply) and (paper_id := reply.answer.needs_fulltext):
+            task = asyncio.create_task(asyncio.to_thread(self.bot.service.fetch_fulltext, paper_id))
+            self._background.add(task)  # a reference until it ends, or the loop may drop it
+            task.add_done_callback(self._background.discard)
 
     async def _link_cards(self, message: discord.Message, answer: Answer) -> None:
         """A card per linked paper; in a server, when it was shared there before (and this share
