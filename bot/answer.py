@@ -195,8 +195,9 @@ def build_answer(
         who = f"by {author_name}" if author_name else ""
         about = f"on {query.topic}" if query.topic else ""
         when = date_span(query.since, query.until)
+        said = " ".join(filter(None, [f"Papers {who}".strip(), about, when]))
         answer.heading = (
-            " ".join(filter(None, [f"Papers {who}".strip(), about, when])) + f" ({len(hits)}), newest first"
+            f"{said} ({len(hits)}), newest first" if said != "Papers" else f"Newest papers ({len(hits)})"
         )
     else:
         answer.hits = answer.hits[: 1 + OTHERS]

@@ -126,6 +126,11 @@ _RELATIVE = re.compile(
     _I,
 )
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twelve": 12}
+# What is left of a request that names no topic: "papers", "anything", "everything you have".
+_NOTHING_MORE = re.compile(
+    r"^(?:(?:any|all|the|some)\s+)?(?:papers?|works?|publications?|articles?|research|anything|everything|stuff|preprints?)?(?:\s+(?:you have|here|there|published|out|in the library))?$",
+    _I,
+)
 _PAPERS_TAIL = re.compile(r"\s*\b(?:papers?|works?|publications?|articles?|research)$", _I)
 _TOPIC_TAIL = re.compile(
     r"^(?:papers?|work|research)?\s*(?:on|about|regarding|concerning)\s+(?P<topic>.+)$", _I
@@ -290,12 +295,16 @@ def parse_query(
 
     if m := _LATEST.match(body):
         topic = _strip_topic(_clean(m["topic"]))
-        if words(topic):
+        if words(topic) and not _NOTHING_MORE.match(topic):
             return make(intent="latest", text=topic, topic=topic, newest_first=True)
+        # "what's new?", "latest papers": the newest of the whole library
+        return make(intent="latest", text="", newest_first=True)
 
     if since or until:  # "papers since 2023 about distillation"
         topic = _strip_topic(body)
-        if words(topic) and set(words(topic)) - STOPWORDS:
+        if _NOTHING_MORE.match(topic) or not words(topic):  # "papers from 2015": all of them
+            return make(intent="latest", text="", newest_first=True)
+        if set(words(topic)) - STOPWORDS:
             return make(intent="topic", text=topic, topic=topic)
 
     tokens = words(body)

@@ -225,6 +225,8 @@ class PaperService:
             for name in filters.authors or []:
                 keys += engine.authors.resolve(name) or [name]
             author_keys = keys
+        if query.intent == "latest" and not query.topic:  # "what's new?", "papers from 2015"
+            return self._hits((pid, 1.0) for pid in engine.newest(filters, None, k))
         if query.topic and (query.intent in ("author", "latest", "topic")):
             return self._topic_hits(query, filters, author_keys, k)
         if query.intent == "author":
@@ -358,7 +360,12 @@ class PaperService:
         answer = with_body_passages(self.store, answer, question, engine.idf)  # quotes from full texts
         from_body = any(p.section != "Abstract" for p in answer.passages)
         answer.answered = bool(answer.hits)
-        if not answer.hits or query.intent not in CHECKED_INTENTS or from_body:
+        if (
+            not answer.hits
+            or query.intent not in CHECKED_INTENTS
+            or from_body
+            or not (query.topic or query.text)
+        ):
             return answer
         best = answer.hits[0].paper
         if self.answers(best, query.topic or query.text):
