@@ -78,3 +78,24 @@ def reference(paper: Paper) -> str:
     year = f" ({paper.date.year})" if paper.date else ""
     tail = f" arXiv:{paper.arxiv_id}." if paper.arxiv_id else ""
     return f"{names}{year}. {paper.label}.{tail}".strip()
+
+
+# How the renderers name a paper's links, in the order they show them.
+LINK_NAMES = {
+    "abs": "arXiv",
+    "pdf": "PDF",
+    "arxiv_search": "arXiv search",
+    "semantic_scholar": "Semantic Scholar",
+    "google_scholar": "Google Scholar",
+}
+
+
+def named_links(paper: Paper) -> list[tuple[str, str]]:
+    """(name, url) pairs: arXiv abs/PDF first when known, then the search links that always work."""
+    found = paper.links
+    return [(name, found[key]) for key, name in LINK_NAMES.items() if key in found]
+
+
+def primary_link(paper: Paper) -> str:
+    found = paper.links
+    return found.get("abs") or found["arxiv_search"]

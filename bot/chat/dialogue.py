@@ -71,26 +71,6 @@ class Notice(BaseModel):
 
 
 # How links are called in front of people, in the order they are shown.
-LINK_NAMES = {
-    "abs": "arXiv",
-    "pdf": "PDF",
-    "arxiv_search": "arXiv search",
-    "semantic_scholar": "Semantic Scholar",
-    "google_scholar": "Google Scholar",
-}
-
-
-def named_links(paper: Paper) -> list[tuple[str, str]]:
-    """(name, url) pairs: arXiv abs/PDF first when known, then the search links that always work."""
-    found = paper.links
-    return [(name, found[key]) for key, name in LINK_NAMES.items() if key in found]
-
-
-def primary_link(paper: Paper) -> str:
-    found = paper.links
-    return found.get("abs") or found["arxiv_search"]
-
-
 def rewritten_summary(answer: Answer) -> str | None:
     """The prose an optional LLM rewriter wrote for the answer (``bot.rewrite``), if any."""
     return answer.summary

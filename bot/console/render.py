@@ -21,10 +21,9 @@ from bot.chat.dialogue import (
     PaperReply,
     Reply,
     StatsReply,
-    named_links,
-    primary_link,
     rewritten_summary,
 )
+from bot.links import named_links, primary_link
 from bot.models import Paper, Passage
 
 Line = tuple[int, Text]

@@ -21,11 +21,10 @@ from bot.chat.dialogue import (
     PaperReply,
     Reply,
     StatsReply,
-    named_links,
-    primary_link,
     rewritten_summary,
 )
 from bot.fulltext.library import FullText
+from bot.links import named_links, primary_link
 from bot.models import Answer, IngestReport, Paper, Passage, Stats
 from bot.trend import Trend
 
