@@ -131,15 +131,17 @@ def _listing(hits: Sequence[SearchHit], first: int = 1) -> list[str]:
 NEAREST = "The nearest papers, in case one is what you meant:"
 
 
+def source_name(passage: Passage, shown: Paper, others: Sequence[Paper] = ()) -> str:
+    """The name of the paper a quoted passage is from, when it is not the shown paper ("")."""
+    if passage.paper_id == shown.id:
+        return ""
+    return next((p.name for p in others if p.id == passage.paper_id), "")
+
+
 def passage_source(passage: Passage, shown: Paper, others: Sequence[Paper] = ()) -> str:
-    """Where a quoted passage is from, when it is not the shown paper's abstract: "WARP, 4
+    """Where a quoted passage is from, when it is not the shown paper's abstract: "WARP, §4
     Experiments, p. 3"; "" for the shown paper's abstract."""
-    label = (
-        ""
-        if passage.paper_id == shown.id
-        else next((p.label.split(":")[0] for p in others if p.id == passage.paper_id), "")
-    )
-    return ", ".join(filter(None, [label, passage.place]))
+    return ", ".join(filter(None, [source_name(passage, shown, others), passage.place]))
 
 
 def render_text(answer: Answer) -> str:
@@ -367,8 +369,8 @@ def compare_answer(question: str, first: Paper, second: Paper, idf: Callable[[st
         shared.append("shared authors: " + ", ".join(people[:5]))
     if first.date and second.date:
         newer, older = (first, second) if first.date >= second.date else (second, first)
-        shared.append(f"{newer.label.split(':')[0]} is the newer ({newer.date:%Y-%m} vs {older.date:%Y-%m})")
-    answer.heading = f"Comparing {first.label.split(':')[0]} and {second.label.split(':')[0]}"
+        shared.append(f"{newer.name} is the newer ({newer.date:%Y-%m} vs {older.date:%Y-%m})")
+    answer.heading = f"Comparing {first.name} and {second.name}"
     answer.notes = ["In common: " + "; ".join(shared) + "."] if shared else []
     answer.text = render_text(answer)
     return answer

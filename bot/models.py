@@ -92,6 +92,11 @@ class Paper(BaseModel):
         return self.title or untitled_label(self.abstract)
 
     @property
+    def name(self) -> str:
+        """The name a title gives itself before its colon ("WARM", "Gemma 2"), else the label."""
+        return self.label.split(":")[0]
+
+    @property
     def links(self) -> dict[str, str]:
         return paper_links.links_for(self.label, self.arxiv_id, self.version)
 

@@ -73,7 +73,7 @@ def short_name(paper: Paper) -> str | None:
     """The name a title gives itself before its colon ("WARM", "Gemma 2"), when it is short."""
     if ":" not in paper.label:
         return None
-    name = key(paper.label.split(":")[0])
+    name = key(paper.name)
     return name if name and len(name.split()) <= MAX_NAME_WORDS else None
 
 
@@ -86,15 +86,16 @@ def named_in(paper: Paper, text: str) -> bool:
 def named_first(hits: list[SearchHit], text: str) -> list[SearchHit]:
     """The hits with the paper the text names by its short name ("the biggest Gemma 2 model":
     "Gemma 2: Improving...") first; the longest name wins ("Gemma 2" over "Gemma")."""
+    typed = f" {key(text)} "
     titles = [key(hit.paper.label) for hit in hits]
-    named = [
-        (len(name), n)
-        for n, hit in enumerate(hits)
-        if named_in(hit.paper, text)
-        and (name := short_name(hit.paper))
+    named = []
+    for n, hit in enumerate(hits):
+        name = short_name(hit.paper)
+        if not name or f" {name} " not in typed:
+            continue
         # "Gemma" is no name when "Gemma 2", "Gemma 3 Technical Report" are among the hits too.
-        and not any(title.startswith(f"{name} ") for m, title in enumerate(titles) if m != n)
-    ]
+        if not any(title.startswith(f"{name} ") for m, title in enumerate(titles) if m != n):
+            named.append((len(name), n))
     if not named:
         return hits
     best = max(named, key=lambda x: (x[0], -x[1]))[1]
@@ -445,7 +446,7 @@ class PaperService:
             found = expansion(acronym, (f"{p.label}. {p.abstract}" for p in users))
         else:
             titled = self.store.get_papers(engine.titled_by_initials(terms[0], 1))
-            found = titled[0].label.split(":")[0] if titled else None
+            found = titled[0].name if titled else None
         if len(self._meanings) > MEANINGS_KEPT:
             self._meanings.clear()
         self._meanings[engine, acronym] = found
@@ -498,13 +499,9 @@ class PaperService:
         if not wanted:
             raise NotFound("Name a paper: a title, an arXiv id, or a paper id.")
         started = self.store.get_papers(self.engine.complete_titles(reference, 10))
-        named = [
-            p for p in started if key(p.label).startswith(wanted) or key(p.label.split(":")[0]) == wanted
-        ]
+        named = [p for p in started if key(p.label).startswith(wanted) or key(p.name) == wanted]
         # The name before a colon first ("Gemma" is "Gemma: Open Models...", not "Gemma 3").
-        return (
-            min(named, key=lambda p: (key(p.label.split(":")[0]) != wanted, len(p.label))) if named else None
-        )
+        return min(named, key=lambda p: (key(p.name) != wanted, len(p.label))) if named else None
 
     def paper(self, reference: str) -> Paper:
         """A paper by id, arXiv id, or (fuzzy) title."""
@@ -513,7 +510,7 @@ class PaperService:
         wanted = key(reference)
         for pid, _ in self.engine.search(reference, 5):
             found = self.store.get_paper(pid)
-            if found and key(found.label.split(":")[0]) == wanted:
+            if found and key(found.name) == wanted:
                 return found
         scores = self.engine.title_matches(reference)
         if scores:

@@ -10,7 +10,7 @@ import re
 
 import discord
 
-from bot.answer import NEAREST, byline, meta_line, one_line, passage_source
+from bot.answer import NEAREST, byline, meta_line, one_line, source_name
 from bot.chat.commands import COMMANDS, FOLLOW_UPS
 from bot.chat.dialogue import (
     AnswerReply,
@@ -176,14 +176,10 @@ def answer_pages(answer: Answer) -> list[discord.Embed]:
     others = [h.paper for h in answer.hits]
     notes = "\n".join(safe(note) for note in answer.notes)
 
-    def source(p: Passage) -> str:  # another paper's passage says whose it is
-        return (
-            f"({safe(passage_source(p.model_copy(update={'section': 'Abstract', 'page': None}), best, others))}) "
-            if p.paper_id != best.id
-            else ""
-        )
-
-    quotes = "\n".join(f"> {source(p)}{safe(p.text)}{_place(p)}" for p in answer.passages)
+    quotes = "\n".join(
+        f"> {f'({safe(name)}) ' if (name := source_name(p, best, others)) else ''}{safe(p.text)}{_place(p)}"
+        for p in answer.passages
+    )
     head = f"{head}\n{notes}" if notes else head
     prose = clip(safe(summary), 1500) + "\n\n" if summary else ""
     room = DESCRIPTION - len(prose) - len(head) - len(links) - 10

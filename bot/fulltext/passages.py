@@ -114,7 +114,7 @@ def subject_terms(paper: Paper) -> set[str]:
     """The terms that name a paper ("WARP", "Gemma 2"): a question about it says them, its body
     need not (in "what batch size did WARP use?" the passage to find says "batch size")."""
     label = paper.label
-    name = label.split(":")[0] if ":" in label else " ".join(acronyms(label))
+    name = paper.name if ":" in label else " ".join(acronyms(label))
     return set(analyze(name)) | {t for n in defined_names(paper) for t in analyze(n)}
 
 
