@@ -111,7 +111,7 @@ def test_ingest_is_idempotent_and_versions_follow_it(store: Store) -> None:
     second = ingest_paths(store, [SEEDS])
     assert (first.added, second.added, second.updated, second.unchanged) == (53, 0, 0, 53)
     assert store.count_papers() == 53
-    assert version == 1 and store.corpus_version() == version  # nothing changed: same version
+    assert version >= 1 and store.corpus_version() == version  # nothing changed: same version
     last = store.last_ingest()
     assert isinstance(last, IngestRow) and (last.added, last.unchanged) == (0, 53)
     assert last.files == second.files and last.finished_at
@@ -155,6 +155,23 @@ def test_iter_papers_streams_in_id_order(store: Store) -> None:
     papers = [paper(f"Paper {n}", [f"Author {n}"]) for n in range(7)]
     store.put_papers(papers)
     assert [p.id for p in store.iter_papers(batch=2)] == sorted(p.id for p in papers)
+
+
+def test_the_change_feed_lists_what_changed_after_a_version(store: Store) -> None:
+    a, b, c = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"]), paper("Gamma", ["Cy Three"])
+    assert store.changes_since(0) == (0, [], [])
+    store.put_papers([a, b])
+    first = store.corpus_version()
+    assert first > 0 and store.changes_since(0) == (first, sorted([a.id, b.id]), [])
+    assert store.changes_since(first) == (first, [], [])
+    store.put_papers([a.model_copy(update={"abstract": "New."}), c])
+    store.delete_paper(b.id)
+    store.delete_paper("nope")  # not a paper: no tombstone
+    now = store.corpus_version()
+    assert now > first and store.changes_since(first) == (now, sorted([a.id, c.id]), [b.id])
+    store.put_paper(b)  # back again: changed, no longer removed
+    assert store.changes_since(first) == (store.corpus_version(), sorted([a.id, b.id, c.id]), [])
+    assert store.changes_since(store.corpus_version()) == (store.corpus_version(), [], [])
 
 
 def test_delete_paper_takes_its_rows(store: Store) -> None:
@@ -214,9 +231,10 @@ def test_index_folder_is_per_database(store: Store) -> None:
 def test_versions_meta_and_store_id(opener: Opener) -> None:
     with opener() as store:
         assert store.corpus_version() == 0
-        store.record_ingest(IngestReport(unchanged=3, files=["a.txt"]))  # nothing changed
-        assert store.corpus_version() == 0
+        store.record_ingest(IngestReport(unchanged=3, files=["a.txt"]))  # the log alone: no change
         store.record_ingest(IngestReport(added=1, files=["b.txt"]))
+        assert store.corpus_version() == 0
+        store.bump_corpus_version()
         store.bump_corpus_version()
         assert store.corpus_version() == 2
         assert store.get_meta("k") is None

@@ -14,10 +14,11 @@ Semantics both backends share:
   processes: an advisory lock on PostgreSQL; on SQLite every transaction starts with
   ``BEGIN IMMEDIATE``, which takes the database's one write lock, so writers already take
   turns whatever the name (a stronger lock than asked for, never a weaker one).
-- ``corpus_version`` grows whenever an ingest adds or changes papers; a search index built
-  from the store records the version (and ``store_id``) it was built from. The rows of the
-  index build are read in id order by ``iter_papers``: a later change feed ("papers changed
-  since version V") can feed the same builder a smaller stream.
+- ``corpus_version`` grows with every write to the papers (``put_papers``, ``delete_paper``):
+  each write takes the next version and stamps its rows, a removal leaves a tombstone, and
+  ``changes_since(V)`` lists the papers changed and removed after V (bot/store/changes.py).
+  A search index records the version (and ``store_id``) it was built from and brings itself
+  up to date from that feed (bot/search/build.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from bot.models import IngestReport, Paper
 
 if TYPE_CHECKING:
+    from bot.store.changes import Changes
     from bot.store.fulltext import FulltextRows
     from bot.store.team import TeamRows
 
@@ -137,6 +139,7 @@ class Store(Protocol):
     def last_ingest(self) -> IngestRow | None: ...
     def bump_corpus_version(self) -> None: ...
     def corpus_version(self) -> int: ...
+    def changes_since(self, version: int) -> Changes: ...
     def store_id(self) -> str: ...
     def get_meta(self, name: str) -> str | None: ...
     def set_meta(self, name: str, value: str) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.changes import CHANGE_TABLES
 from bot.store.fulltext import FULLTEXT_TABLES
 from bot.store.team import team_tables
 
@@ -127,5 +128,10 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         7,
         "full texts: one document per paper, its passages with section, page and anchor",
         ";\n".join(FULLTEXT_TABLES) + ";",
+    ),
+    (
+        8,
+        "the change feed: papers stamped with the version that wrote them, tombstones of removed ones",
+        ";\n".join(CHANGE_TABLES) + ";",
     ),
 ]

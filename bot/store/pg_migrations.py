@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.changes import CHANGE_TABLES
 from bot.store.fulltext import FULLTEXT_TABLES
 from bot.store.team import team_tables
 
@@ -164,5 +165,10 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
         9,
         "full texts: one document per paper, its passages with section, page and anchor",
         FULLTEXT_TABLES,
+    ),
+    (
+        10,
+        "the change feed: papers stamped with the version that wrote them, tombstones of removed ones",
+        CHANGE_TABLES,
     ),
 ]

@@ -27,6 +27,7 @@ from psycopg_pool import ConnectionPool
 from bot.models import IngestReport, Paper, author_rows
 from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
 from bot.store.base import now as _now
+from bot.store.changes import Changes, changes_since, next_version, record_removal
 from bot.store.digests import DigestRows
 from bot.store.fulltext import FulltextRows
 from bot.store.pg_migrations import POSTGRES_MIGRATIONS
@@ -133,26 +134,29 @@ class PostgresStore:
         their hash)."""
         if not papers:
             return
-        rows = [
-            (
-                p.id,
-                key(p.title) if p.title else None,
-                p.arxiv_id,
-                p.date,
-                p.category,
-                p.model_dump_json(exclude={"label"}),
-            )
-            for p in papers
-        ]
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
+            version = next_version(self._rows)
+            rows = [
+                (
+                    p.id,
+                    key(p.title) if p.title else None,
+                    p.arxiv_id,
+                    p.date,
+                    p.category,
+                    p.model_dump_json(exclude={"label"}),
+                    version,
+                )
+                for p in papers
+            ]
             cursor.executemany(
-                """INSERT INTO papers (id, title_key, arxiv_id, date, category, data)
-                   VALUES (%s, %s, %s, %s, %s, %s::jsonb)
+                """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, changed)
+                   VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)
                    ON CONFLICT (id) DO UPDATE SET title_key = excluded.title_key, arxiv_id = excluded.arxiv_id,
                      date = excluded.date, category = excluded.category, data = excluded.data,
-                     updated_at = now()""",
+                     updated_at = now(), changed = excluded.changed""",
                 rows,
             )
+            cursor.execute("DELETE FROM removed_papers WHERE id = ANY(%s)", ([p.id for p in papers],))
             cursor.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", ([p.id for p in papers],))
             authors = author_rows(papers)
             if authors:
@@ -172,7 +176,9 @@ class PostgresStore:
         ]
 
     def delete_paper(self, paper_id: str) -> None:
-        self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
+        with self.atomic():
+            record_removal(self._rows, paper_id, next_version(self._rows))
+            self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         return in_pages(
@@ -234,17 +240,15 @@ class PostgresStore:
             "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (%s, %s, %s, %s, %s, %s)",
             ingest_row(report),
         )
-        if report.added or report.updated:
-            self.bump_corpus_version()
 
     def bump_corpus_version(self) -> None:
-        self._execute(
-            """INSERT INTO meta VALUES ('corpus_version', '1') ON CONFLICT (key)
-               DO UPDATE SET value = (meta.value::bigint + 1)::text"""
-        )
+        next_version(self._rows)
 
     def corpus_version(self) -> int:
         return int(self.get_meta("corpus_version") or 0)
+
+    def changes_since(self, version: int) -> Changes:
+        return changes_since(self._rows, version)
 
     def last_ingest(self) -> IngestRow | None:
         rows = self._execute(

@@ -16,6 +16,7 @@ from typing import Any
 from bot.models import IngestReport, Paper, author_rows
 from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
 from bot.store.base import now as _now
+from bot.store.changes import Changes, changes_since, forget_removals, next_version, record_removal
 from bot.store.digests import DigestRows
 from bot.store.fulltext import FulltextRows
 from bot.store.migrations import SQLITE_MIGRATIONS
@@ -148,14 +149,16 @@ class SQLiteStore:
             return
         now = _now()
         with self.atomic():
+            version = next_version(self._rows)
             self.db.executemany(
-                """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO papers (id, title_key, arxiv_id, date, category, data, added_at, updated_at, changed)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET title_key=excluded.title_key, arxiv_id=excluded.arxiv_id,
                      date=excluded.date, category=excluded.category, data=excluded.data,
-                     updated_at=excluded.updated_at""",
-                [_paper_row(p, now) for p in papers],
+                     updated_at=excluded.updated_at, changed=excluded.changed""",
+                [(*_paper_row(p, now), version) for p in papers],
             )
+            forget_removals(self._rows, [p.id for p in papers])
             self.db.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(p.id,) for p in papers])
             self.db.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", author_rows(papers))
 
@@ -180,7 +183,9 @@ class SQLiteStore:
         return found
 
     def delete_paper(self, paper_id: str) -> None:
-        self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+        with self.atomic():
+            record_removal(self._rows, paper_id, next_version(self._rows))
+            self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         """Every paper in id order, read a page of ``batch`` at a time."""
@@ -247,15 +252,18 @@ class SQLiteStore:
             "INSERT INTO ingests (finished_at, added, updated, unchanged, skipped, files) VALUES (?, ?, ?, ?, ?, ?)",
             ingest_row(report),
         )
-        if report.added or report.updated:
-            self.bump_corpus_version()
 
     def bump_corpus_version(self) -> None:
-        """Mark the corpus as changed, so search indexes built from it know they are stale."""
-        self.set_meta("corpus_version", str(self.corpus_version() + 1))
+        """Mark the corpus as changed, so search indexes built from it know they are stale
+        (writes to the papers do it themselves)."""
+        with self.atomic():
+            next_version(self._rows)
 
     def corpus_version(self) -> int:
         return int(self.get_meta("corpus_version") or 0)
+
+    def changes_since(self, version: int) -> Changes:
+        return changes_since(self._rows, version)
 
     def last_ingest(self) -> IngestRow | None:
         row = self.db.execute(
