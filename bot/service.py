@@ -25,7 +25,8 @@ from bot.linked import LinkedPapers, link_answer
 from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
 from bot.query import Query, parse_query
 from bot.search.analysis import analyze
-from bot.search.build import load_or_build
+from bot.search.build import load_or_build, needs_merge, rebuild
+from bot.search.engine import SearchEngine
 from bot.search.filters import Filters
 from bot.search.retriever import Retriever
 from bot.search.semantic import Embedder, load_embedder
@@ -175,16 +176,24 @@ class PaperService:
             self._refresher.start()
 
     def _refresh(self) -> None:
+        """Bring the index up to date with a segment of the changed papers and swap it in; when
+        the changes outgrow the base, rebuild it whole (still answering meanwhile) and swap again."""
         try:
             version = self.store.corpus_version()
-            engine = self._build_engine()
+            engine = self._build_engine(merge=False)
+            self._swap(engine, version)
+            if isinstance(engine, SearchEngine) and needs_merge(engine):
+                version = self.store.corpus_version()
+                self._swap(rebuild(self.store, self.embedder, self.store.index_folder()), version)
         except Exception:
             log.exception("index refresh failed; answering from the current index")
             return
-        with self._lock:
-            if version > self._version:
-                self._engine, self._version = engine, version
         self._checked_at = -VERSION_CHECK_SECONDS  # look again at once: more may have come
+
+    def _swap(self, engine: Retriever, version: int) -> None:
+        with self._lock:
+            if version >= self._version:
+                self._engine, self._version = engine, version
 
     def wait_for_refresh(self, timeout: float | None = None) -> None:
         """Block until a background refresh in progress is done (tests, shutdown)."""
@@ -192,10 +201,12 @@ class PaperService:
         if refresher is not None:
             refresher.join(timeout)
 
-    def _build_engine(self) -> Retriever:
+    def _build_engine(self, merge: bool = True) -> Retriever:
         """The one in-process index on both backends, cached in the store's index folder (beside
-        a SQLite file; under the user cache dir for PostgreSQL)."""
-        return load_or_build(self.store, self.embedder, self.store.index_folder())
+        a SQLite file; under the user cache dir for PostgreSQL), brought up to date from the
+        store's change feed."""
+        current = self._engine if isinstance(self._engine, SearchEngine) else None
+        return load_or_build(self.store, self.embedder, self.store.index_folder(), current, merge)
 
     def invalidate(self) -> None:
         """Look at the corpus version on the next call, and wait for the new index then: this

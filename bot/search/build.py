@@ -30,13 +30,16 @@ from bot.search.analysis import Analyzer
 from bot.search.engine import Columns, SearchEngine, document_text, embedding_text, title_terms
 from bot.search.fuzzy import AuthorIndex
 from bot.search.lexical import LexicalBuilder, LexicalIndex
+from bot.search.segments import combine
 from bot.search.semantic import Embedder, SemanticIndex, text_hash
 from bot.store import Store
+from bot.store.base import display_names
+from bot.store.changes import Changes
 from bot.text import key
 
 log = logging.getLogger(__name__)
 CHUNK = 2048
-FORMAT = 5  # bump when the saved layout changes
+FORMAT = 6  # bump when the saved layout changes
 
 
 def _chunks(papers: Iterable[Paper], size: int) -> Iterator[list[Paper]]:
@@ -52,7 +55,8 @@ def build_engine(
     papers: Iterable[Paper] | None = None,
 ) -> SearchEngine:
     """Build the engine in one pass over ``papers`` (default: every paper of the store, in id
-    order). With ``spill`` (the folder being saved), each large part is written there as soon as
+    order; given, the author directory holds their authors only: a segment of changed papers).
+    With ``spill`` (the folder being saved), each large part is written there as soon as
     it is complete and mapped back from the file, so a build holds one large part in memory at a
     time, not all of them (1M papers: the postings are about 1 GB, the vectors 1 GB)."""
     analyzer = Analyzer()
@@ -66,7 +70,12 @@ def build_engine(
     waiting: deque[Future[np.ndarray]] = deque()
     vectors = _Vectors(embedder.dim if embedder else 0, spill)
     pool = ThreadPoolExecutor(1)
+    authors: list[tuple[str, str, int]] = []
     for chunk in _chunks(store.iter_papers() if papers is None else papers, CHUNK):
+        if papers is not None:
+            authors += [
+                (author_key(name), name, 1) for paper in chunk for name in dict.fromkeys(paper.authors)
+            ]
         for paper in chunk:
             ids.append(paper.id)
             titles.append(key(paper.label))
@@ -101,9 +110,8 @@ def build_engine(
         semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
         vectors.discard()
     pool.shutdown()
-    return SearchEngine(
-        columns, lexical, title_lexical, AuthorIndex(store.author_names()), papers_of, semantic
-    )
+    directory = store.author_names() if papers is None else display_names(authors)
+    return SearchEngine(columns, lexical, title_lexical, AuthorIndex(directory), papers_of, semantic)
 
 
 class _Vectors:
@@ -226,19 +234,111 @@ def saved_meta(folder: Path) -> dict[str, object] | None:
     return meta if meta.get("format") == FORMAT else None
 
 
-def load_or_build(store: Store, embedder: Embedder | None, folder: Path | None) -> SearchEngine:
-    """The saved engine when it matches the database, its corpus version and the embedder, else
-    a new one saved (``folder`` None: built in memory, not saved)."""
+# The segment of changed papers is rebuilt from the change feed at each refresh (a second or
+# two per 5,000 papers); past this many papers, or this share of the base, the index is rebuilt
+# whole instead (in the background in long-running processes).
+MERGE_MIN = 5_000
+MERGE_SHARE = 0.1
+
+
+def load_or_build(
+    store: Store,
+    embedder: Embedder | None,
+    folder: Path | None,
+    current: SearchEngine | None = None,
+    merge: bool = True,
+) -> SearchEngine:
+    """An engine up to date with the store: the base segment (``current``'s, or the one saved
+    in ``folder`` when it is of this database and embedder) plus a segment of the papers changed
+    since it was built; a full build, saved, when there is no base or (``merge``) when the
+    changes outgrow it (``folder`` None: built in memory, not saved)."""
     meta = {
         "store_id": store.store_id(),
         "corpus_version": store.corpus_version(),
         "embedder": embedder.name if embedder else None,
     }
-    if folder is not None and saved_meta(folder) == {**meta, "format": FORMAT}:
-        try:
-            return load_engine(folder, embedder)
-        except (OSError, ValueError, KeyError):
-            log.warning("search index at %s is unreadable: rebuilding it", folder)
+    base = _base(store, embedder, folder, meta, current)
+    if base is not None:
+        built_at = int(base.meta["corpus_version"])  # type: ignore[call-overload]
+        if built_at == meta["corpus_version"]:
+            return base
+        changes = store.changes_since(built_at)
+        if not merge or len(changes) <= merge_limit(base):
+            if current is not None and current.meta == {**base.meta, "corpus_version": changes.version}:
+                return current
+            return updated(base, store, embedder, changes)
+    return rebuild(store, embedder, folder, meta)
+
+
+def merge_limit(base: SearchEngine) -> int:
+    return max(MERGE_MIN, int(base.rows * MERGE_SHARE))
+
+
+def needs_merge(engine: SearchEngine) -> bool:
+    """Whether the changes since ``engine``'s base outgrew it (``load_or_build`` would rebuild)."""
+    return engine.base is not engine and engine.rows - engine.base.rows > merge_limit(engine.base)
+
+
+def updated(base: SearchEngine, store: Store, embedder: Embedder | None, changes: Changes) -> SearchEngine:
+    """``base`` with a segment of the papers changed since it was built (their embeddings reused
+    where their text is unchanged), replaced and removed papers masked in it."""
+    ids = changes.changed
+    papers = (p for start in range(0, len(ids), CHUNK) for p in store.get_papers(ids[start : start + CHUNK]))
+    engine = combine(base, build_engine(store, embedder, papers=papers), [*ids, *changes.removed])
+    engine.meta = {**base.meta, "corpus_version": changes.version}
+    return engine
+
+
+def _base(
+    store: Store,
+    embedder: Embedder | None,
+    folder: Path | None,
+    meta: dict[str, object],
+    current: SearchEngine | None,
+) -> SearchEngine | None:
+    """The base segment to bring up to date: ``current``'s if it is of this database and
+    embedder, else the saved one if it is; None when neither is (or is newer than the store)."""
+
+    def fits(built: Mapping[str, object]) -> bool:
+        version = built.get("corpus_version")
+        return (
+            built.get("store_id") == meta["store_id"]
+            and built.get("embedder") == meta["embedder"]
+            and isinstance(version, int)
+            and version <= int(meta["corpus_version"])  # type: ignore[call-overload]
+        )
+
+    if current is not None and fits(current.base.meta):
+        return current.base
+    saved = saved_meta(folder) if folder is not None else None
+    if folder is None or saved is None or not fits(saved):
+        return None
+    try:
+        engine = load_engine(folder, embedder)
+    except (OSError, ValueError, KeyError):
+        log.warning("search index at %s is unreadable: rebuilding it", folder)
+        return None
+    engine.meta = {k: v for k, v in saved.items() if k != "format"}
+    return engine
+
+
+def rebuild(
+    store: Store, embedder: Embedder | None, folder: Path | None, meta: dict[str, object] | None = None
+) -> SearchEngine:
+    """A full build from every paper, saved to ``folder`` (the next base segment)."""
+    meta = meta or {
+        "store_id": store.store_id(),
+        "corpus_version": store.corpus_version(),
+        "embedder": embedder.name if embedder else None,
+    }
+    engine = _rebuild(store, embedder, folder, meta)
+    engine.meta = meta
+    return engine
+
+
+def _rebuild(
+    store: Store, embedder: Embedder | None, folder: Path | None, meta: dict[str, object]
+) -> SearchEngine:
     if folder is None:
         return build_engine(store, embedder)
     try:

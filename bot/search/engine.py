@@ -11,7 +11,7 @@ import bisect
 import datetime as dt
 import itertools
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -20,10 +20,13 @@ from bot.acronyms import title_initials
 from bot.models import Paper
 from bot.search.analysis import Analyzer, analyze, defined_names
 from bot.search.filters import Filters, category_matches, date_mask
-from bot.search.fusion import fuse, top_k
+from bot.search.fusion import fuse
 from bot.search.fuzzy import AuthorIndex, title_scores
 from bot.search.lexical import LexicalIndex
 from bot.search.semantic import SemanticIndex
+
+if TYPE_CHECKING:
+    from bot.search.segments import SemanticSegments
 from bot.text import key
 
 # Each signal contributes its best DEPTH documents to the fusion.
@@ -92,13 +95,20 @@ class SearchEngine:
         title_lexical: LexicalIndex,
         authors: AuthorIndex,
         author_papers: LexicalIndex,
-        semantic: SemanticIndex | None = None,
+        semantic: SemanticIndex | SemanticSegments | None = None,
         title_order: np.ndarray | None = None,
+        id_order: np.ndarray | None = None,
+        live: np.ndarray | None = None,
     ) -> None:
+        """``live``: which rows are current papers (None: all). Rows of papers replaced or
+        removed since a segment was built stay in its arrays, masked (bot.search.segments)."""
         self.columns = columns
         self.ids = columns.ids
         self.titles = columns.titles
         self.ordinals = columns.ordinals
+        self.rows = len(self.ids)
+        self.live = live
+        self._size = self.rows if live is None else int(np.count_nonzero(live))
         self.lexical = lexical
         lexical.prepare_corrections()
         self.title_lexical = title_lexical
@@ -107,26 +117,33 @@ class SearchEngine:
         self.semantic = semantic
         # Built from the store in id order, the ids are usually sorted already: then no sort
         # at load (a second at 1M papers) and searches read one array, not two.
-        in_order = len(self.ids) < 2 or bool(np.all(self.ids[1:] >= self.ids[:-1]))
-        self._id_order = None if in_order else np.argsort(self.ids, kind="stable")
+        if id_order is None and len(self.ids) > 1 and not bool(np.all(self.ids[1:] >= self.ids[:-1])):
+            id_order = np.argsort(self.ids, kind="stable")
+        self._id_order = id_order
         if title_order is None:
             title_order = np.array(
                 sorted(range(len(self.titles)), key=self.titles.__getitem__), dtype=np.int64
             )
         self.title_order = title_order
+        self.base = self  # the saved segment this engine extends (bot.search.segments.combine)
+        self.meta: dict[str, object] = {}  # what it was built from: store id, corpus version, embedder
         self._terms_cache: dict[str, dict[str, float]] = {}
         self._initials: dict[str, list[int]] | None = None  # made when an unknown acronym is asked
 
     def __len__(self) -> int:
-        return len(self.ids)
+        """How many papers the engine holds (masked rows of replaced papers not counted)."""
+        return self._size
 
     # -- positions -----------------------------------------------------------------------
     def position(self, paper_id: str) -> int | None:
-        if not len(self.ids):
+        """The row of a current paper. A replaced paper's old row sorts after its new one."""
+        if not self.rows:
             return None
-        at = min(int(np.searchsorted(self.ids, paper_id, sorter=self._id_order)), len(self.ids) - 1)
+        at = min(int(np.searchsorted(self.ids, paper_id, sorter=self._id_order)), self.rows - 1)
         row = at if self._id_order is None else int(self._id_order[at])
-        return row if self.ids[row] == paper_id else None
+        if self.ids[row] != paper_id or (self.live is not None and not self.live[row]):
+            return None
+        return row
 
     def id_at(self, index: int) -> str:
         return str(self.ids[index])
@@ -136,19 +153,21 @@ class SearchEngine:
         """The documents the filters admit, or None when nothing is filtered."""
         filters = filters or Filters()
         if filters.is_empty() and author_keys is None:
-            return None
+            return self.live
         mask = date_mask(self.ordinals, filters.since, filters.until)
+        if self.live is not None:
+            mask &= self.live
         if filters.has_code is not None:
             mask &= self.columns.has_code == filters.has_code
         if filters.category:
             mask &= self._category_mask(filters.category)
         if author_keys is not None:
-            chosen = np.zeros(len(self), dtype=bool)
+            chosen = np.zeros(self.rows, dtype=bool)
             for author in author_keys:
                 chosen[self.author_papers.docs_with(author)] = True
             mask &= chosen
         for term in filters.topic or []:
-            has = np.zeros(len(self), dtype=bool)
+            has = np.zeros(self.rows, dtype=bool)
             for alternative in self.lexical.correct(term):
                 has[self.lexical.docs_with(alternative)] = True
             mask &= has
@@ -159,7 +178,7 @@ class SearchEngine:
         matching = [i for i, name in enumerate(c.category_names) if category_matches(wanted, name, [])]
         hit = np.isin(c.category_ids, matching).astype(np.int64)
         counts = (
-            np.add.reduceat(np.append(hit, 0), c.category_offsets[:-1]) if len(hit) else np.zeros(len(self))
+            np.add.reduceat(np.append(hit, 0), c.category_offsets[:-1]) if len(hit) else np.zeros(self.rows)
         )
         empty = c.category_offsets[1:] == c.category_offsets[:-1]  # reduceat reads the next row there
         return (counts > 0) & ~empty
@@ -245,7 +264,13 @@ class SearchEngine:
     def rank(self, text: str, k: int, mask: np.ndarray | None) -> list[Scored]:
         """Rows of the ``k`` best admitted documents for free text, fused signals."""
         fused = fuse(self.signals(text, mask), WEIGHTS)
-        return [Scored(i, fused[i]) for i in top_k(fused, k)]
+        return self._best_rows(fused, k)
+
+    def _best_rows(self, scores: dict[int, float], k: int) -> list[Scored]:
+        """The ``k`` best rows, ties broken by paper id: the order does not depend on where the
+        papers sit in the index (a fresh build and an updated one rank alike)."""
+        best = sorted(scores, key=lambda i: (-scores[i], str(self.ids[i])))[:k]
+        return [Scored(i, scores[i]) for i in best]
 
     def _similar_rows(self, row: int, k: int) -> list[Scored]:
         """Documents like the one at ``row`` (never itself): its embedding and its title's terms."""
@@ -256,11 +281,12 @@ class SearchEngine:
         for scores in signals.values():
             scores.pop(row, None)
         fused = fuse(signals, {"semantic": 1.0, "bm25": 1.0})
-        return [Scored(i, fused[i]) for i in top_k(fused, k)]
+        return self._best_rows(fused, k)
 
     def _newest_rows(self, mask: np.ndarray | None, k: int | None = None) -> list[int]:
         """Admitted documents, newest first (undated last)."""
-        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(self))
+        mask = self.live if mask is None else mask
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(self.rows)
         rows = rows[np.argsort(-self.ordinals[rows], kind="stable")]
         return [int(i) for i in (rows if k is None else rows[:k])]
 
@@ -281,7 +307,7 @@ class SearchEngine:
         terms += self.lexical.completions(analyze(words[-1])[0], 5) if analyze(words[-1]) else []
         candidates = list(self.title_lexical.top(terms, 200))
         if len(self) <= FULL_SCAN:
-            candidates = list(range(len(self)))
+            candidates = list(range(self.rows))
         titles = [self.titles[i] for i in candidates]
         fuzzy = process.extract(q, titles, scorer=fuzz.WRatio, processor=None, limit=limit)
         return list(dict.fromkeys([*starts, *(candidates[m[2]] for m in fuzzy)]))[:limit]
@@ -297,7 +323,7 @@ class SearchEngine:
 
     def count(self, filters: Filters | None, author_keys: list[str] | None = None) -> int:
         mask = self.mask(filters, author_keys)
-        return len(self) if mask is None else int(mask.sum())
+        return self.rows if mask is None else int(mask.sum())
 
     def newest(
         self, filters: Filters | None, author_keys: list[str] | None = None, k: int | None = None

@@ -132,38 +132,45 @@ class LexicalBuilder:
             df += np.bincount(chunk, minlength=v)
         indptr = np.zeros(v + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        weigh = _BM25(idf, lengths.astype(np.float32), float(lengths.mean()) if n else 1.0)
+        weigh = _BM25(bm25_idf(n, df), lengths.astype(np.float32), float(lengths.mean()) if n else 1.0)
         total = int(indptr[-1])
         if folder is None:
             indices, data = np.empty(total, dtype=np.int32), np.empty(total, dtype=np.float32)
-            for first, docs, weights in self._passes(indptr, weigh):
-                indices[first : first + len(docs)], data[first : first + len(docs)] = docs, weights
+            tf = np.empty(total, dtype=np.uint8)
+            for first, docs, weights, counts in self._passes(indptr, weigh):
+                end = first + len(docs)
+                indices[first:end], data[first:end], tf[first:end] = docs, weights, counts
             self._clear()
-            return LexicalIndex(self.vocab, indptr, indices, data, n)
+            return LexicalIndex(self.vocab, indptr, indices, data, n, tf, lengths)
         folder.mkdir(parents=True, exist_ok=True)
         with (
             npy_writer(folder / "indices.npy", np.int32, (total,)) as fi,
             npy_writer(folder / "data.npy", np.float32, (total,)) as fd,
+            npy_writer(folder / "tf.npy", np.uint8, (total,)) as ft,
         ):
-            for _, docs, weights in self._passes(indptr, weigh):  # in term order: the files in order
+            for _, docs, weights, counts in self._passes(indptr, weigh):  # in term order: the files in order
                 docs.tofile(fi)
                 weights.tofile(fd)
+                counts.tofile(ft)
         self._clear()
         np.save(folder / "indptr.npy", indptr)
+        np.save(folder / "lengths.npy", lengths)
         by_id = sorted(self.vocab, key=self.vocab.__getitem__)
         (folder / "vocab.json").write_text(json.dumps({"size": n, "terms": by_id}))
-        indices, data = (np.load(folder / name, mmap_mode="r") for name in ("indices.npy", "data.npy"))
-        return LexicalIndex(self.vocab, indptr, indices, data, n)  # the vocabulary once, not twice
+        return LexicalIndex.load(folder, self.vocab)  # the vocabulary once, not twice
 
-    def _passes(self, indptr: np.ndarray, weigh: _BM25) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """(first slot, documents, weights) of the postings of one range of terms after another."""
+    def _passes(
+        self, indptr: np.ndarray, weigh: _BM25
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """(first slot, documents, weights, term frequencies) of the postings of one range of
+        terms after another."""
         total = int(indptr[-1])
         starts = np.searchsorted(indptr, np.arange(0, total, self.PASS_POSTINGS), side="right") - 1
         bounds = [*np.unique(starts).tolist(), len(indptr) - 1] if total else []
         for lo, hi in itertools.pairwise(bounds):
             base, size = int(indptr[lo]), int(indptr[hi] - indptr[lo])
             docs, weights = np.empty(size, dtype=np.int32), np.empty(size, dtype=np.float32)
+            tf = np.empty(size, dtype=np.uint8)
             cursor = indptr[lo:hi] - base
             first_doc = 0
             for terms, counts, per_doc in zip(self._terms, self._counts, self._postings_per_doc, strict=True):
@@ -179,8 +186,9 @@ class LexicalBuilder:
                 slots = cursor[t] + (np.arange(len(t)) - np.searchsorted(t, t, side="left"))
                 docs[slots] = d
                 weights[slots] = weigh(t + lo, d, c)
+                tf[slots] = c
                 cursor += np.bincount(t, minlength=hi - lo)
-            yield base, docs, weights
+            yield base, docs, weights, tf
 
     def _clear(self) -> None:
         self._terms, self._counts, self._postings_per_doc, self._lengths = [], [], [], []
@@ -194,8 +202,21 @@ class _BM25:
         self.idf, self.lengths, self.avgdl = idf, lengths, avgdl
 
     def __call__(self, terms: np.ndarray, docs: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        tf = counts.astype(np.float32)
-        return self.idf[terms] * tf / (tf + K1 * (1 - B + B * self.lengths[docs] / self.avgdl))
+        return bm25_weights(self.idf[terms], counts, self.lengths[docs], self.avgdl)
+
+
+def bm25_weights(
+    idf: np.ndarray | np.float32, counts: np.ndarray, lengths: np.ndarray, avgdl: float
+) -> np.ndarray:
+    """BM25 weights of postings from their term's idf, term frequency and document length: the
+    one formula the build and the segmented search (bot.search.segments) share, so a score is
+    the same whichever computed it."""
+    tf = counts.astype(np.float32)
+    return idf * tf / (tf + K1 * (1 - B + B * lengths.astype(np.float32, copy=False) / avgdl))
+
+
+def bm25_idf(size: int, df: np.ndarray | int) -> np.ndarray:
+    return np.log1p((size - np.asarray(df) + 0.5) / (np.asarray(df) + 0.5)).astype(np.float32)
 
 
 class LexicalIndex:
@@ -206,10 +227,15 @@ class LexicalIndex:
         indices: np.ndarray,
         data: np.ndarray,
         size: int,
+        tf: np.ndarray,
+        lengths: np.ndarray,
     ) -> None:
         self.vocab = vocab
         self.indptr, self.indices, self.data = indptr, indices, data
         self.size = size
+        # Term frequencies and document lengths: what BM25 weights are made of, kept so that
+        # segments can weigh their postings with corpus-wide statistics (bot.search.segments).
+        self.tf, self.lengths = tf, lengths
 
     # Spelling correction and completion need the vocabulary sorted and bucketed: made when
     # asked, so indexes that never correct (titles, authors: 2M terms at 1M papers) never pay.
@@ -237,13 +263,14 @@ class LexicalIndex:
         return builder.finish()
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, vocab: dict[str, int] | None = None) -> LexicalIndex:
         meta = json.loads((folder / "vocab.json").read_text())
-        indptr = np.load(folder / "indptr.npy")
-        indices = np.load(folder / "indices.npy", mmap_mode="r")
-        data = np.load(folder / "data.npy", mmap_mode="r")
-        vocab = {term: i for i, term in enumerate(meta["terms"])}
-        return cls(vocab, indptr, indices, data, meta["size"])
+        if vocab is None:
+            vocab = {term: i for i, term in enumerate(meta["terms"])}
+        postings = (np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indices", "data", "tf"))
+        indices, data, tf = postings
+        indptr, lengths = np.load(folder / "indptr.npy"), np.load(folder / "lengths.npy")
+        return cls(vocab, indptr, indices, data, meta["size"], tf, lengths)
 
     def scores(
         self,
@@ -302,7 +329,13 @@ class LexicalIndex:
         """Vocabulary terms for an unknown query term: close spellings, else completions."""
         if term in self.vocab or len(term) < MIN_CORRECTABLE or term.isdigit():
             return [term]
-        nearby = [t for n in range(len(term) - 2, len(term) + 3) for t in self._buckets.get((term[0], n), [])]
+        vocab = self.vocab  # a segmented index's buckets keep terms only replaced papers had: not these
+        nearby = [
+            t
+            for n in range(len(term) - 2, len(term) + 3)
+            for t in self._buckets.get((term[0], n), [])
+            if t in vocab
+        ]
         if parts := self.split(term):  # "overoptimization": what "over-optimization" indexed
             return parts
         close = process.extract(term, nearby, scorer=fuzz.ratio, score_cutoff=80, limit=2)
@@ -333,7 +366,8 @@ class LexicalIndex:
         for term in self._sorted_vocab[start : start + 200]:
             if not term.startswith(prefix):
                 break
-            found.append(term)
+            if term in self.vocab:
+                found.append(term)
         return sorted(found, key=self.doc_freq, reverse=True)[:limit]
 
 
