@@ -74,7 +74,7 @@ def _database(store: Store, settings: Settings, now: dt.datetime) -> Iterator[Ch
 
 
 def _index(store: Store, settings: Settings, now: dt.datetime) -> Iterator[Check]:
-    from bot.search.build import saved_meta
+    from bot.search.build import MERGE_MIN, saved_meta
 
     folder = store.index_folder()
     if folder is None:
@@ -87,11 +87,20 @@ def _index(store: Store, settings: Settings, now: dt.datetime) -> Iterator[Check
             status="fail",
             detail=f"no saved index at {folder}: the first question will build it",
         )
-    elif meta.get("corpus_version") != store.corpus_version():
+    elif meta.get("store_id") != store.store_id():
         yield Check(
             name="index",
             status="fail",
-            detail=f"{folder} is older than the corpus: the next question rebuilds it (`paperbot search x` does it now)",
+            detail=f"{folder} is of another database: the next question rebuilds it (`paperbot search x` does it now)",
+        )
+    elif meta.get("corpus_version") != store.corpus_version():
+        changes = store.changes_since(int(str(meta.get("corpus_version") or 0)))
+        status = "ok" if len(changes) <= MERGE_MIN else "fail"
+        yield Check(
+            name="index",
+            status=status,
+            detail=f"{folder} plus {len(changes)} papers changed since it was built (indexed at each start; "
+            f"past {MERGE_MIN:,} or a tenth of the library, the next question rebuilds it whole)",
         )
     else:
         yield Check(name="index", status="ok", detail=f"{folder} is current")

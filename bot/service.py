@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -59,6 +60,9 @@ ACRONYM_SAMPLE = 64
 MEANINGS_KEPT = 1024
 # How often the store is asked whether another process changed the corpus.
 VERSION_CHECK_SECONDS = 1.0
+# How often a long-running process's watcher looks for other processes' writes (SQLite polls;
+# PostgreSQL wakes it at once with a notification).
+WATCH_SECONDS = 1.0
 
 
 def phrase_pattern(topic: str) -> re.Pattern[str] | None:
@@ -133,6 +137,7 @@ class PaperService:
         self._own_change = False
         self._lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None  # long-running: refreshes after others' writes
         # What acronyms stand for, per index (a new index may know new definitions).
         self._meanings: dict[tuple[Retriever, str], str | None] = {}
         self._fetch_tried: set[str] = set()  # papers whose full text this process asked arXiv for
@@ -166,6 +171,8 @@ class PaperService:
                 if self._engine is None or version != self._version:
                     self._engine, self._version = self._build_engine(), version
                     self._own_change = False
+        if self.background_refresh and self._watcher is None:
+            self._watcher = _watch(self)
         return self._engine
 
     def _refresh_in_background(self) -> None:
@@ -605,3 +612,28 @@ class PaperService:
         report = ingest_paths(self.store, paths)
         self.invalidate()
         return report
+
+
+def _watch(service: PaperService) -> threading.Thread:
+    """A long-running service's watcher: refresh the index as soon as another process's write
+    commits (the store tells it on PostgreSQL; on SQLite it polls every second), not only when
+    the next question comes. It holds the service weakly and ends with it."""
+    ref, store = weakref.ref(service), service.store
+
+    def watch() -> None:
+        while True:
+            try:
+                store.wait_for_change(WATCH_SECONDS)
+                current = ref()
+                if current is None:
+                    return
+                if store.corpus_version() != current._version:
+                    current._refresh_in_background()
+                del current
+            except Exception:  # the store was closed: nothing left to watch
+                log.debug("index watcher stopped", exc_info=True)
+                return
+
+    thread = threading.Thread(target=watch, name="index-watcher", daemon=True)
+    thread.start()
+    return thread

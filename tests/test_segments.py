@@ -117,3 +117,25 @@ def test_changes_that_outgrow_the_base_rebuild_it(
     assert merged.base is merged and merged.meta["corpus_version"] == store.corpus_version()
     assert load_or_build(store, None, folder).meta == merged.meta  # saved: the next base
     store.close()
+
+
+def test_a_long_running_service_takes_in_another_process_write_without_a_question(tmp_path: Path) -> None:
+    """The watcher refreshes after another connection's write: no question has to come first,
+    and the refresh adds a segment instead of rebuilding (the base stays the saved one)."""
+    import time
+
+    from bot.service import PaperService
+
+    path = tmp_path / "db.sqlite"
+    with SQLiteStore(path) as writer:
+        ingest_paths(writer, [SEEDS])
+        live = PaperService(SQLiteStore(path), embedder=False, background_refresh=True)
+        before = live.engine
+        new = next(synthetic_papers(1, seed=11))
+        writer.put_papers([new])
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and live._engine is before:
+            time.sleep(0.05)
+        engine = live._engine
+        assert isinstance(engine, SearchEngine) and engine is not before
+        assert engine.base is before and engine.search(new.label, 1)[0][0] == new.id

@@ -207,9 +207,9 @@ def test_long_running_service_answers_from_the_current_index_while_another_proce
     release = threading.Event()
     real_build = PaperService._build_engine
 
-    def slow_build(self: PaperService):  # type: ignore[no-untyped-def]
+    def slow_build(self: PaperService, merge: bool = True):  # type: ignore[no-untyped-def]
         release.wait(10)  # hold the refresh until the old index has answered
-        return real_build(self)
+        return real_build(self, merge)
 
     monkeypatch.setattr(PaperService, "_build_engine", slow_build)
     monkeypatch.setattr(service_module, "VERSION_CHECK_SECONDS", 0.0)

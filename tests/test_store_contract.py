@@ -174,6 +174,21 @@ def test_the_change_feed_lists_what_changed_after_a_version(store: Store) -> Non
     assert store.changes_since(store.corpus_version()) == (store.corpus_version(), [], [])
 
 
+def test_a_watcher_is_told_of_another_connections_write(opener: Opener) -> None:
+    """PostgreSQL wakes a waiting watcher when a write commits (LISTEN/NOTIFY); SQLite cannot
+    tell other processes, so its watcher polls: the wait times out."""
+    with opener() as watcher, opener() as writer:
+        assert watcher.wait_for_change(0.01) is False  # nothing written since it began to listen
+        writer.put_papers([paper("Alpha", ["Ann One"])])
+        start = time.monotonic()
+        told = watcher.wait_for_change(5.0)
+        waited = time.monotonic() - start
+        if isinstance(watcher, SQLiteStore):
+            assert told is False and waited >= 5.0
+        else:
+            assert told is True and waited < 5.0
+
+
 def test_delete_paper_takes_its_rows(store: Store) -> None:
     a, b = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"])
     store.put_papers([a, b])

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from bot.search.engine import Columns, SearchEngine
-from bot.search.fuzzy import AuthorIndex
 from bot.search.lexical import LexicalIndex, bm25_idf, bm25_weights, top_scores
 from bot.search.semantic import Embedder, SemanticIndex
 
@@ -229,9 +228,6 @@ def combine(base: SearchEngine, changed: SearchEngine, stale: Iterable[str]) -> 
     new_ids = np.arange(changed.rows) if changed._id_order is None else changed._id_order
     # side="left": a replaced paper's new row sorts before its old one, so look-ups find it first
     id_order = np.insert(base_ids, np.searchsorted(b.ids, c.ids[new_ids], sorter=base._id_order), new_ids + n)
-    names_now = dict(base.authors.names)  # a removed paper's authors stay: their filter finds nothing
-    for folded, (name, count) in changed.authors.names.items():
-        names_now[folded] = (name, names_now.get(folded, (name, 0))[1] + count)
     semantic = None
     if base.semantic is not None and changed.semantic is not None:
         assert isinstance(base.semantic, SemanticIndex) and isinstance(changed.semantic, SemanticIndex)
@@ -240,7 +236,9 @@ def combine(base: SearchEngine, changed: SearchEngine, stale: Iterable[str]) -> 
         columns,
         LexicalSegments([base.lexical, changed.lexical], dead),
         LexicalSegments([base.title_lexical, changed.title_lexical], dead),
-        AuthorIndex(names_now),
+        base.authors.extended(
+            changed.authors.names
+        ),  # a removed paper's authors stay: they filter to nothing
         LexicalSegments([base.author_papers, changed.author_papers], dead),
         semantic,
         title_order=title_order,

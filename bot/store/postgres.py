@@ -34,6 +34,8 @@ from bot.store.pg_migrations import POSTGRES_MIGRATIONS
 from bot.store.team import TeamRows
 from bot.text import key
 
+CHANNEL = "paperbot_changes"  # NOTIFY channel of writes to the papers
+
 
 class PostgresStore:
     def __init__(self, url: str, pool_size: int = 10) -> None:
@@ -43,6 +45,7 @@ class PostgresStore:
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True
         )
         self._local = threading.local()
+        self._listeners: list[Connection[Any]] = []  # watchers' LISTEN connections
         self.migrate()
 
     # -- connections -------------------------------------------------------------------
@@ -80,6 +83,8 @@ class PostgresStore:
                 self._local.tx = None
 
     def close(self) -> None:
+        for listener in self._listeners:
+            listener.close()
         self.pool.close()
 
     def __enter__(self) -> PostgresStore:
@@ -136,6 +141,7 @@ class PostgresStore:
             return
         with self.atomic(), self._conn() as conn, conn.cursor() as cursor:
             version = next_version(self._rows)
+            self._notify(version)
             rows = [
                 (
                     p.id,
@@ -177,7 +183,9 @@ class PostgresStore:
 
     def delete_paper(self, paper_id: str) -> None:
         with self.atomic():
-            record_removal(self._rows, paper_id, next_version(self._rows))
+            version = next_version(self._rows)
+            self._notify(version)
+            record_removal(self._rows, paper_id, version)
             self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
@@ -242,13 +250,28 @@ class PostgresStore:
         )
 
     def bump_corpus_version(self) -> None:
-        next_version(self._rows)
+        with self.atomic():
+            self._notify(next_version(self._rows))
 
     def corpus_version(self) -> int:
         return int(self.get_meta("corpus_version") or 0)
 
     def changes_since(self, version: int) -> Changes:
         return changes_since(self._rows, version)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until a write to the papers commits in any process (``LISTEN``; writers
+        ``NOTIFY`` in their transaction, delivered at commit) or ``timeout`` seconds pass."""
+        listener = getattr(self._local, "listener", None)
+        if listener is None:
+            listener = Connection.connect(self.url, autocommit=True)
+            listener.execute(f"LISTEN {CHANNEL}")
+            self._local.listener = listener
+            self._listeners.append(listener)
+        return any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+
+    def _notify(self, version: int) -> None:
+        self._execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(version)))
 
     def last_ingest(self) -> IngestRow | None:
         rows = self._execute(

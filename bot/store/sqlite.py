@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -264,6 +265,11 @@ class SQLiteStore:
 
     def changes_since(self, version: int) -> Changes:
         return changes_since(self._rows, version)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """SQLite cannot tell other processes of a write: the watcher polls (False: not told)."""
+        time.sleep(timeout)
+        return False
 
     def last_ingest(self) -> IngestRow | None:
         row = self.db.execute(
