@@ -369,10 +369,9 @@ def test_cli_add_list_and_ask_answer_from_the_body(db: Path, tmp_path: Path, war
 
     listed = paperbot("--db", str(db), "fulltext", "list", "--json", cwd=tmp_path)
     rows = json.loads(listed.stdout)
-    assert {r["kind"] for r in rows} == {"pdf", "html"} and {r["id"] for r in rows} == {
-        warp["id"],
-        rows[0]["id"],
-    }
+    html_rows = [r for r in rows if r["kind"] == "html"]  # listed newest first: both in one second
+    assert {r["kind"] for r in rows} == {"pdf", "html"} and len(rows) == 2 == len(html_rows) + 1
+    assert {r["id"] for r in rows} == {warp["id"], html_rows[0]["id"]} and "Gemma 2" in html_rows[0]["title"]
     assert all(len(r["sha256"]) == 64 and r["added_at"] for r in rows)
 
     asked = paperbot("--db", str(db), "ask", "--json", "what batch size did WARP use?", cwd=tmp_path)
