@@ -156,7 +156,7 @@ class SemanticSegments:
     def __init__(self, parts: Sequence[SemanticIndex], dead: np.ndarray | None) -> None:
         self.parts = list(parts)
         self.offsets = [0, *itertools.accumulate(len(p.matrix) for p in self.parts)]
-        self.dead = dead
+        self.live = None if dead is None else ~dead
         self.embedder: Embedder = self.parts[0].embedder
 
     def _locate(self, row: int) -> tuple[int, int]:
@@ -170,7 +170,7 @@ class SemanticSegments:
     def nearest(
         self, vector: np.ndarray, depth: int = 100, mask: np.ndarray | None = None
     ) -> dict[int, float]:
-        admitted = mask if self.dead is None else (~self.dead if mask is None else mask & ~self.dead)
+        admitted = mask if self.live is None else (self.live if mask is None else mask & self.live)
         found: dict[int, float] = {}
         for (a, b), part in zip(itertools.pairwise(self.offsets), self.parts, strict=True):
             near = part.nearest(vector, depth, None if admitted is None else admitted[a:b])
