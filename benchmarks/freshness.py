@@ -7,7 +7,8 @@ A library of ``n`` synthetic papers (plus the seeds) is ingested and indexed. A 
 and one of the papers about to arrive) while another process ingests ``new`` papers. Reported:
 query latency at rest and during the update (p50 / p99 / max), how long after the ingest's end the
 running process first finds a new paper by its title, and the cost of a one-shot ``paperbot ask``
-for a new paper after a further ingest with no process running, against a warm one-shot ``ask``.
+for a new paper after a further ingest with no process running, against a warm one-shot ``ask``
+(its saved index current).
 Results go to ``--out`` (JSON) and standard output (a markdown table).
 """
 
@@ -130,6 +131,8 @@ def main() -> None:
     write(args.work / "arriving.jsonl", arriving)
     write(args.work / "later.jsonl", later)
 
+    # Warm: a one-shot ask whose saved index is current (nothing changed since it was built).
+    warm_ask = min(paperbot("--db", str(db), "ask", old_titles[i]) for i in range(3))
     search = BatchSearch(db)
     search.ask("warm up")
     probe = arriving[len(arriving) // 2]
@@ -160,7 +163,9 @@ def main() -> None:
         i += 1
         time.sleep(max(0.0, PERIOD - seconds))
     search.close()
-    warm_ask = min(paperbot("--db", str(db), "ask", probe.title) for _ in range(3))
+    # The same ask again with the arriving papers still in the change segment (the saved base
+    # is only rebuilt when changes outgrow it): what every one-shot command pays until then.
+    repeat_ask = min(paperbot("--db", str(db), "ask", probe.title) for _ in range(3))
     ingest_later = paperbot("--db", str(db), "ingest", str(args.work / "later.jsonl"))
     cold_ask = paperbot("--db", str(db), "ask", later[0].title)
     result = {
@@ -172,6 +177,7 @@ def main() -> None:
         "ingest_seconds": round((ended or time.perf_counter()) - started, 1),
         "found_after_ingest_end_s": round(found - ended, 2) if found and ended else None,
         "one_shot_ask_warm_s": round(warm_ask, 2),
+        "one_shot_ask_with_changes_pending_s": round(repeat_ask, 2),
         "ingest_1000_more_s": round(ingest_later, 1),
         "one_shot_ask_after_ingest_s": round(cold_ask, 2),
         "one_shot_ratio": round(cold_ask / warm_ask, 2),
