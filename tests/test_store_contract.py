@@ -521,3 +521,27 @@ def test_deleting_a_paper_takes_its_full_text(store: Store) -> None:
     assert store.fulltext.having([a.id]) == {a.id}
     store.delete_paper(a.id)
     assert store.fulltext.list() == [] and store.fulltext.passages(a.id) == []
+
+
+def test_the_papers_asked_about_since_a_time(store: Store) -> None:
+    import datetime as dt
+
+    a, b, c = paper("Paper A", ["A"]), paper("Paper B", ["B"]), paper("Paper C", ["C"])
+    store.put_papers([a, b, c])
+    rows = store.fulltext
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    assert rows.asked_since(week_ago) == []
+    rows.record_asked(c.id, at=week_ago - dt.timedelta(days=1))  # before the week
+    rows.record_asked(a.id)
+    rows.record_asked(b.id)
+    rows.record_asked(b.id)
+    rows.record_asked("no-such-paper")  # a paper the store does not hold is not noted
+    assert rows.asked_since(week_ago) == [b.id, a.id]  # the most asked first
+    assert rows.asked_since(week_ago - dt.timedelta(days=2)) == [b.id, a.id, c.id]
+    # A naive time is UTC; a time zone is honoured.
+    naive = (week_ago - dt.timedelta(days=2)).replace(tzinfo=None)
+    assert rows.asked_since(naive) == [b.id, a.id, c.id]
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert rows.asked_since(dt.datetime.now(paris) + dt.timedelta(minutes=5)) == []
+    store.delete_paper(b.id)  # deleting a paper takes its questions with it
+    assert rows.asked_since(week_ago) == [a.id]
