@@ -126,7 +126,9 @@ class FulltextRows:
         """Note that a question about this paper was answered (a paper the store does not hold,
         such as an arXiv paper a link named, is not noted)."""
         when = _stamp(at) if at else now()
-        self._run("INSERT INTO asked (paper_id, asked_at) SELECT id, ? FROM papers WHERE id = ?", (when, paper_id))
+        self._run(
+            "INSERT INTO asked (paper_id, asked_at) SELECT id, ? FROM papers WHERE id = ?", (when, paper_id)
+        )
 
     def asked_since(self, when: dt.datetime) -> builtins.list[str]:
         """The papers asked about since ``when``: the most asked first, then the latest asked."""
