@@ -243,3 +243,51 @@ def test_a_download_records_the_licence_the_html_states_else_unknown(
     saved.write_text(GEMMA_CC_HTML, encoding="utf-8")
     assert attach_file(store, store.get_paper(gemma), saved).licence == CC_BY  # type: ignore[arg-type]
     assert attach_file(store, store.get_paper(warp), warp_pdf).licence is None  # type: ignore[arg-type]
+
+
+# -- export and import carry full texts -------------------------------------------------------------
+def test_export_then_import_into_a_fresh_database_keeps_the_full_texts(
+    db: Path, tmp_path: Path, warp_pdf: Path
+) -> None:
+    saved = tmp_path / "gemma.html"
+    saved.write_text(GEMMA_CC_HTML, encoding="utf-8")
+    for ref, file in (("WARP", warp_pdf), ("Gemma 2", saved)):
+        assert paperbot("--db", str(db), "fulltext", "add", ref, str(file), cwd=tmp_path).returncode == 0
+    exported = paperbot("--db", str(db), "export", "--json", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    papers = json.loads(exported.stdout)
+    with_text = [p for p in papers if "fulltext" in p]
+    assert len(with_text) == 2 and all(p["fulltext"]["passages"] for p in with_text)
+    assert {p["fulltext"]["licence"] for p in with_text} == {CC_BY, None}
+    dump = tmp_path / "papers.json"
+    dump.write_text(exported.stdout, encoding="utf-8")
+
+    fresh = tmp_path / "fresh.db"
+    imported = paperbot("--db", str(fresh), "import", str(dump), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "full texts: 2 added" in imported.stdout
+    listing = [
+        paperbot("--db", str(d), "fulltext", "list", "--json", cwd=tmp_path).stdout for d in (db, fresh)
+    ]
+    assert json.loads(listing[0]) == json.loads(listing[1])  # hash, licence, dates, counts
+    for ref in ("WARP", "Gemma 2"):
+        shown = [
+            paperbot("--db", str(d), "fulltext", "show", ref, "--json", cwd=tmp_path).stdout
+            for d in (db, fresh)
+        ]
+        assert json.loads(shown[0]) == json.loads(shown[1])  # passages, sections, pages, links
+    again = paperbot("--db", str(fresh), "export", "--json", cwd=tmp_path)
+    assert json.loads(again.stdout) == papers  # lossless, texts included
+    answer = paperbot("--db", str(fresh), "ask", "--json", "what batch size did WARP use?", cwd=tmp_path)
+    assert "batch size of 128" in json.loads(answer.stdout)["passages"][0]["text"]
+
+    # Importing again changes nothing; a damaged text is said, and its paper still imported.
+    assert "full texts: 2 kept" in paperbot("--db", str(fresh), "import", str(dump), cwd=tmp_path).stdout
+    with_text[0]["fulltext"]["sha256"] = "not a hash"
+    with_text[1]["fulltext"]["passages"] = []
+    dump.write_text(json.dumps(with_text), encoding="utf-8")
+    other = tmp_path / "other.db"
+    bad = paperbot("--db", str(other), "import", str(dump), cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stdout.startswith("2 added")
+    assert bad.stderr.count("full text: sha256") == 1 and bad.stderr.count("full text: passages") == 1
+    assert paperbot("--db", str(other), "fulltext", "list", "--json", cwd=tmp_path).stdout.strip() == "[]"

@@ -61,7 +61,8 @@ class FulltextRows:
         self._atomic = atomic
 
     def replace(self, paper_id: str, doc: FulltextDoc, passages: Iterable[PassageRow]) -> None:
-        """Store a paper's full text and passages in place of any earlier one: all or nothing."""
+        """Store a paper's full text and passages in place of any earlier one: all or nothing.
+        ``added_at`` is now, unless the document brings its own (an imported text)."""
         rows = [(paper_id, i, p.section, p.page, p.anchor, p.text) for i, p in enumerate(passages)]
         with self._atomic():
             self._run("DELETE FROM passages WHERE paper_id = ?", (paper_id,))
@@ -78,7 +79,7 @@ class FulltextRows:
                     doc.source,
                     doc.fetched_at,
                     doc.arxiv_id,
-                    now(),
+                    doc.added_at or now(),  # an imported text keeps its date
                 ),
             )
             if rows:
