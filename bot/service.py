@@ -367,10 +367,20 @@ class PaperService:
                 threading.Thread(target=self._asked_writer, name="asked-writer", daemon=True).start()
         self._asked.put(ids)
 
-    def wait_for_records(self) -> None:
-        """Block until the papers asked about so far are written (tests, shutdown)."""
-        if self._asked is not None:
-            self._asked.join()
+    def wait_for_records(self, timeout: float | None = None) -> bool:
+        """Block until the papers asked about so far are written (tests, shutdown), at most
+        ``timeout`` seconds; False when some are still waiting."""
+        pending = self._asked
+        if pending is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with pending.all_tasks_done:
+            while pending.unfinished_tasks:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                pending.all_tasks_done.wait(left)
+        return True
 
     def _asked_writer(self) -> None:
         assert self._asked is not None

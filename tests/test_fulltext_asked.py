@@ -291,3 +291,27 @@ def test_export_then_import_into_a_fresh_database_keeps_the_full_texts(
     assert bad.returncode == 1 and bad.stdout.startswith("2 added")
     assert bad.stderr.count("full text: sha256") == 1 and bad.stderr.count("full text: passages") == 1
     assert paperbot("--db", str(other), "fulltext", "list", "--json", cwd=tmp_path).stdout.strip() == "[]"
+
+
+def test_the_console_chat_notes_before_it_leaves(db: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_cli_errors import SCRIPT
+
+    result = subprocess.run(
+        [str(SCRIPT), "--db", str(db), "chat"],
+        input="what batch size did WARP use?\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PAPERBOT_SEMANTIC": "false",
+            "PAPERBOT_LOG_FILE": str(tmp_path / "log"),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    with SQLiteStore(db) as store:
+        warp = PaperService(store, embedder=False).paper("WARP").id
+        assert warp in store.fulltext.asked_since(a_week_ago())
