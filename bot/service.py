@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import re
 import threading
 import time
@@ -43,6 +44,9 @@ MAX_AUTHOR_PAPERS = 100
 # Requests whose best paper must hold the request's words to count as an answer (the others
 # name their papers: an author, a title, "similar to").
 CHECKED_INTENTS = frozenset({"question", "topic", "latest", "acronym"})
+# Answers about a paper (not lists of an author's, the newest or similar ones): the paper they
+# start with is the one asked about, noted for ``fulltext fetch --asked``.
+ASKED_INTENTS = frozenset({"question", "topic", "title", "acronym", "cite", "compare", "link"})
 # A title's name before its colon is a name people type ("WARM", "Gemma 2") up to this length.
 MAX_NAME_WORDS = 4
 # A guessed spelling this close (rapidfuzz ratio) is the word the request meant; a looser guess
@@ -141,6 +145,7 @@ class PaperService:
         # What acronyms stand for, per index (a new index may know new definitions).
         self._meanings: dict[tuple[Retriever, str], str | None] = {}
         self._fetch_tried: set[str] = set()  # papers whose full text this process asked arXiv for
+        self._asked: queue.Queue[list[str]] | None = None  # papers asked about, for the writer thread
 
     # -- engine lifecycle ---------------------------------------------------------------
     @property
@@ -336,7 +341,64 @@ class PaperService:
         except NotFound:  # "similar to <a title we do not have>": no results, not an error
             return []
 
-    def ask(self, question: str, k: int = 10) -> Answer:
+    def ask(self, question: str, k: int = 10, record: bool = False) -> Answer:
+        """The answer to a free-text request. ``record``: a person asked (the chat, Discord; not
+        the evaluation): note the paper an answered question is about (``record_asked``)."""
+        answer = self._ask(question, k)
+        if record:
+            self.record_asked(answer)
+        return answer
+
+    def record_asked(self, answer: Answer) -> None:
+        """Note which paper an answered question was about (both papers a comparison names), so
+        that ``fulltext fetch --asked`` fetches the texts people need. Never at the answer's
+        expense: a long-running process writes from a thread of its own (an ingest holding the
+        database's write lock does not hold up the reply), and a failed write (a read-only
+        database) is logged, not raised."""
+        if not answer.answered or not answer.hits or answer.intent not in ASKED_INTENTS:
+            return
+        ids = [h.paper.id for h in (answer.hits[:2] if answer.intent == "compare" else answer.hits[:1])]
+        if not self.background_refresh:
+            self._write_asked(ids)
+            return
+        with self._lock:
+            if self._asked is None:
+                self._asked = queue.Queue()
+                threading.Thread(target=self._asked_writer, name="asked-writer", daemon=True).start()
+        self._asked.put(ids)
+
+    def wait_for_records(self, timeout: float | None = None) -> bool:
+        """Block until the papers asked about so far are written (tests, shutdown), at most
+        ``timeout`` seconds; False when some are still waiting."""
+        pending = self._asked
+        if pending is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with pending.all_tasks_done:
+            while pending.unfinished_tasks:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                pending.all_tasks_done.wait(left)
+        return True
+
+    def _asked_writer(self) -> None:
+        assert self._asked is not None
+        while True:
+            ids = self._asked.get()
+            try:
+                self._write_asked(ids)
+            finally:
+                self._asked.task_done()
+
+    def _write_asked(self, ids: list[str]) -> None:
+        try:
+            for paper_id in ids:
+                self.store.fulltext.record_asked(paper_id)
+        except Exception as exc:  # each backend's own error (a read-only file...): the answer stands
+            log.warning("could not note the paper asked about (%s): %s", ids[0], exc)
+
+    def _ask(self, question: str, k: int) -> Answer:
         refs = arxiv_refs(question[:MAX_QUERY_CHARS])
         if refs:
             return link_answer(question, self.linked(refs))

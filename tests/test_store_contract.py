@@ -521,3 +521,56 @@ def test_deleting_a_paper_takes_its_full_text(store: Store) -> None:
     assert store.fulltext.having([a.id]) == {a.id}
     store.delete_paper(a.id)
     assert store.fulltext.list() == [] and store.fulltext.passages(a.id) == []
+
+
+def test_the_papers_asked_about_since_a_time(store: Store) -> None:
+    import datetime as dt
+
+    a, b, c = paper("Paper A", ["A"]), paper("Paper B", ["B"]), paper("Paper C", ["C"])
+    store.put_papers([a, b, c])
+    rows = store.fulltext
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    assert rows.asked_since(week_ago) == []
+    rows.record_asked(c.id, at=week_ago - dt.timedelta(days=1))  # before the week
+    rows.record_asked(a.id)
+    rows.record_asked(b.id)
+    rows.record_asked(b.id)
+    rows.record_asked("no-such-paper")  # a paper the store does not hold is not noted
+    assert rows.asked_since(week_ago) == [b.id, a.id]  # the most asked first
+    assert rows.asked_since(week_ago - dt.timedelta(days=2)) == [b.id, a.id, c.id]
+    # A naive time is UTC; a time zone is honoured.
+    naive = (week_ago - dt.timedelta(days=2)).replace(tzinfo=None)
+    assert rows.asked_since(naive) == [b.id, a.id, c.id]
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert rows.asked_since(dt.datetime.now(paris) + dt.timedelta(minutes=5)) == []
+    store.delete_paper(b.id)  # deleting a paper takes its questions with it
+    assert rows.asked_since(week_ago) == [a.id]
+
+
+def test_an_imported_full_text_keeps_its_date(store: Store) -> None:
+    from bot.fulltext.transfer import ExportedFulltext, exported_texts, import_text
+    from bot.store.fulltext import FulltextDoc, PassageRow
+
+    a = paper("Paper A", ["A"])
+    store.put_papers([a])
+    doc = FulltextDoc(a.id, "html", "ef" * 32, licence="http://creativecommons.org/licenses/by/4.0/")
+    store.fulltext.replace(
+        a.id, doc._replace(added_at="2025-01-02T03:04:05+00:00"), [PassageRow(a.id, 0, "S", None, "S1", "t")]
+    )
+    assert store.fulltext.get(a.id).added_at == "2025-01-02T03:04:05+00:00"  # type: ignore[union-attr]
+    exported = exported_texts(store)[a.id]
+    assert exported["passages"] == [{"section": "S", "page": None, "anchor": "S1", "text": "t"}]
+    text = ExportedFulltext.model_validate(exported)
+    assert import_text(store, a.id, text) == "kept"  # the same text
+    older = text.model_copy(update={"sha256": "00" * 32, "added_at": "2024-01-01T00:00:00+00:00"})
+    assert import_text(store, a.id, older) == "kept"  # the database's is later
+    newer = text.model_copy(update={"sha256": "11" * 32, "added_at": "2026-01-01T00:00:00+00:00"})
+    assert import_text(store, a.id, newer) == "replaced"
+    got = store.fulltext.get(a.id)
+    assert got is not None and (got.sha256, got.added_at, got.licence) == (
+        "11" * 32,
+        newer.added_at,
+        doc.licence,
+    )
+    store.fulltext.remove(a.id)
+    assert import_text(store, a.id, text) == "added" and store.fulltext.passages(a.id)[0].anchor == "S1"

@@ -144,7 +144,7 @@ class Dialogue:
 
     # -- commands ----------------------------------------------------------------------
     def ask(self, key: Hashable, question: str) -> AnswerReply | CitationReply:
-        answer = self.service.ask(question)
+        answer = self.service.ask(question, record=True)
         self.conversation.remember(key, [h.paper for h in answer.hits], question)
         return reply_to(answer)
 

@@ -13,4 +13,10 @@ from bot.console.chat import ConsoleChat
 @app.command()
 def chat(ctx: typer.Context) -> None:
     """Talk to the bot in the terminal (or answer stdin lines): questions, /search, /paper, /help..."""
-    raise typer.Exit(ConsoleChat(Dialogue(service_for(ctx, long_running=True))).run())
+    service = service_for(ctx, long_running=True)
+    code = ConsoleChat(Dialogue(service)).run()
+    service.wait_for_records(timeout=RECORD_SECONDS)  # the papers asked about, noted before leaving
+    raise typer.Exit(code)
+
+
+RECORD_SECONDS = 5.0

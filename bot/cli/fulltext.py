@@ -1,7 +1,9 @@
-"""``paperbot fulltext add|list|show``: papers' full texts (PDF or arXiv HTML) from local files."""
+"""``paperbot fulltext add|list|show|fetch``: papers' full texts (PDF or arXiv HTML), from local files
+or downloaded from arXiv for the papers named, on reading lists (``--saved``) or asked about (``--asked``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +14,15 @@ from bot.cli.app import app, err, print_json, state
 from bot.cli.query import service_for
 from bot.errors import UsageError
 from bot.fulltext.library import FullTexts
+from bot.fulltext.licence import licence_name
 
 fulltext_app = typer.Typer(
     help="Full texts: attach a paper's PDF or arXiv HTML; answers then quote its passages.",
     no_args_is_help=True,
 )
 app.add_typer(fulltext_app, name="fulltext")
+
+ASKED_DAYS = 7  # --asked: the papers people asked about this week
 
 
 @fulltext_app.command("add")
@@ -53,7 +58,10 @@ def fulltext_list(
     else:
         for t in texts:
             pages = f"{t.pages} p., " if t.pages else ""
-            typer.echo(f"{t.paper.label}  ({t.kind}, {pages}{t.passages} passages, added {t.added_at[:10]})")
+            typer.echo(
+                f"{t.paper.label}  ({t.kind}, {pages}{t.passages} passages, added {t.added_at[:10]}, "
+                f"licence: {licence_name(t.licence)})"
+            )
 
 
 @fulltext_app.command("show")
@@ -63,11 +71,17 @@ def fulltext_show(
     as_json: Annotated[bool, typer.Option("--json", help="print the passages as JSON")] = False,
 ) -> None:
     """A paper's stored passages in reading order, with section, page and link."""
-    paper, passages = FullTexts(service_for(ctx)).passages(reference)
+    texts = FullTexts(service_for(ctx))
+    paper, passages = texts.passages(reference)
     if as_json:
         print_json([p.model_dump(mode="json") for p in passages])
         return
+    text = texts.get(paper)
     typer.echo(paper.label)
+    url = f" ({text.licence})" if text.licence and "://" in text.licence else ""
+    typer.echo(f"licence: {licence_name(text.licence)}{url}")
+    if text.source:
+        typer.echo(f"source: {text.source}")
     section = None
     for p in passages:
         if p.section != section:
@@ -83,6 +97,13 @@ def fulltext_fetch(
         list[str] | None, typer.Argument(help="papers: ids, arXiv ids or titles (each needs an arXiv id)")
     ] = None,
     saved: Annotated[bool, typer.Option("--saved", help="every paper on a reading list too")] = False,
+    asked: Annotated[
+        bool,
+        typer.Option(
+            "--asked", help="the papers people asked about in the last --days that have no full text"
+        ),
+    ] = False,
+    days: Annotated[int, typer.Option("--days", min=1, help="how far back --asked looks")] = ASKED_DAYS,
     force: Annotated[
         bool, typer.Option("--force", help="parse and store again an unchanged download")
     ] = False,
@@ -92,14 +113,22 @@ def fulltext_fetch(
     from bot.compose import arxiv_client
     from bot.fulltext.fetch import fetch_fulltext
 
-    if not references and not saved:
-        raise UsageError("say which papers: REF ... and/or --saved")
+    if not references and not saved and not asked:
+        raise UsageError("say which papers: REF ..., --saved and/or --asked")
     st = state(ctx)
     service = service_for(ctx)
     papers = [service.paper(r) for r in references or []]  # an unknown paper stops before any download
     if saved:
         papers += st.store.get_papers(row.paper_id for row in st.store.team.reading_list())
+    if asked:
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        wanted = st.store.fulltext.asked_since(since)
+        have = st.store.fulltext.having(wanted)
+        # Those arXiv can serve: a paper without an arXiv id needs 'fulltext add'.
+        papers += [p for p in st.store.get_papers(i for i in wanted if i not in have) if p.arxiv_id]
     papers = list({p.id: p for p in papers}.values())
+    if not papers and not as_json:
+        typer.echo("nothing to fetch")
     client = arxiv_client(st.settings)
     failed = 0
     try:
@@ -113,7 +142,8 @@ def fulltext_fetch(
             else:
                 pages = f"{result.pages} pages, " if result.pages else ""
                 typer.echo(
-                    f"{result.status}: {paper.label} ({result.kind}, {pages}{result.passages} passages)"
+                    f"{result.status}: {paper.label} ({result.kind}, {pages}{result.passages} passages, "
+                    f"licence: {licence_name(result.licence)})"
                 )
             sys.stdout.flush()
     finally:

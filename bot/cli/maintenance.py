@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 
 from bot.cli.app import app, err, print_json, state
 from bot.errors import UsageError
+from bot.fulltext.transfer import KEY as FULLTEXT_KEY
+from bot.fulltext.transfer import ExportedFulltext, exported_texts, import_text
 from bot.ingest.pipeline import Ingest
 from bot.models import Paper
 from bot.store.sqlite import SQLiteStore, backup_database
@@ -34,8 +37,16 @@ def export_papers(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="JSON (the only format)")] = True,
 ) -> None:
-    """Print every paper with every field, as JSON: 'paperbot import' reads it back losslessly."""
-    papers = [p.model_dump(mode="json", exclude={"label"}) for p in state(ctx).store.iter_papers()]
+    """Print every paper with every field, and its full text if it has one, as JSON: 'paperbot
+    import' reads it back losslessly."""
+    store = state(ctx).store
+    texts = exported_texts(store)
+    papers = []
+    for paper in store.iter_papers():
+        row = paper.model_dump(mode="json", exclude={"label"})
+        if paper.id in texts:
+            row[FULLTEXT_KEY] = texts[paper.id]
+        papers.append(row)
     print_json(papers)
 
 
@@ -43,7 +54,8 @@ def export_papers(
 def import_papers(
     ctx: typer.Context, path: Annotated[Path, typer.Argument(help="a file written by export")]
 ) -> None:
-    """Load papers written by 'paperbot export' (merged with what the database holds)."""
+    """Load papers written by 'paperbot export' (merged with what the database holds), with their
+    full texts (a paper's own text in the database stays unless the export's was added later)."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     try:
@@ -54,19 +66,38 @@ def import_papers(
         raise UsageError(f"{path}: expected a JSON array of papers")
     store = state(ctx).store
     skipped = 0
+    texts: Counter[str] = Counter()
     with store.atomic():
         run = Ingest(store)
         for number, row in enumerate(rows, 1):
             try:
-                run.add(Paper.model_validate(row))
+                paper_id = run.add(Paper.model_validate(row))
             except ValidationError as exc:
                 skipped += 1
-                err.print(f"{path.name}: paper {number}: {exc.errors()[0]['msg']}", markup=False)
+                err.print(f"{path.name}: paper {number}: {_first_error(exc)}", markup=False)
+                continue
+            if isinstance(row, dict) and row.get(FULLTEXT_KEY) is not None:
+                try:
+                    texts[
+                        import_text(store, paper_id, ExportedFulltext.model_validate(row[FULLTEXT_KEY]))
+                    ] += 1
+                except ValidationError as exc:  # the paper stands; its text is left out, said
+                    skipped += 1
+                    err.print(f"{path.name}: paper {number}: full text: {_first_error(exc)}", markup=False)
         report = run.finish()
         report.files.append(path.name)
         store.record_ingest(report)
-    typer.echo(report.summary().replace("0 skipped", f"{skipped} skipped"))
+    line = report.summary().replace("0 skipped", f"{skipped} skipped")
+    if texts:
+        line += "; full texts: " + ", ".join(f"{n} {status}" for status, n in sorted(texts.items()))
+    typer.echo(line)
     raise typer.Exit(1 if skipped else 0)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 @db_app.command("upgrade")

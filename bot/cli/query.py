@@ -141,6 +141,8 @@ def ask(
         typer.echo(answer.text)
     else:  # as the console chat prints it: styled on a terminal, plain text in a pipe
         ConsoleChat(Dialogue(service), interactive=False).print_lines(render(reply_to(answer)))
+    sys.stdout.flush()
+    service.record_asked(answer)  # after the answer is out: a busy database does not hold it up
 
 
 @app.command("eval")

@@ -64,9 +64,12 @@ def attach(
     source: str | None = None,
     licence: str | None = None,
     fetched_at: str | None = None,
+    unstated_licence: str | None = None,
 ) -> FulltextDoc:
     """Parse a full text and store it as the paper's (replacing any earlier one). Parsing is done
-    before anything is written, and the write is one transaction: a bad file stores nothing."""
+    before anything is written, and the write is one transaction: a bad file stores nothing.
+    The licence recorded: ``licence`` if given, else the one the file states (arXiv's HTML does),
+    else ``unstated_licence`` (``unknown`` for a download from arXiv; nothing for a local file)."""
     parsed = parse_document(data)
     if paper.arxiv_id and parsed.arxiv_id and parsed.arxiv_id != paper.arxiv_id:
         raise FulltextError(
@@ -77,7 +80,14 @@ def attach(
         raise FulltextError("no paragraphs of text found in the file")
     digest = hashlib.sha256(data).hexdigest()
     doc = FulltextDoc(
-        paper.id, parsed.kind, digest, parsed.pages, licence, source, fetched_at, parsed.arxiv_id
+        paper.id,
+        parsed.kind,
+        digest,
+        parsed.pages,
+        licence or parsed.licence or unstated_licence,
+        source,
+        fetched_at,
+        parsed.arxiv_id,
     )
     store.fulltext.replace(paper.id, doc, rows)
     return store.fulltext.get(paper.id) or doc

@@ -1,6 +1,7 @@
 """Full texts downloaded from arXiv: the HTML version (arxiv.org/html/ID, sections with anchors)
 when arXiv has one, else the PDF; through the arXiv client's rules (one request every 3 s, a
-User-Agent, retries with backoff). Nothing is stored for a paper whose download or parse failed."""
+User-Agent, retries with backoff). Nothing is stored for a paper whose download or parse failed.
+The licence is the one the HTML page states; ``unknown`` for a PDF (it does not say)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 from pydantic import BaseModel
 
 from bot.fulltext import attach
+from bot.fulltext.licence import UNKNOWN
 from bot.fulltext.text import FulltextError
 from bot.ingest.arxiv import ArxivClient, FetchError
 from bot.models import Paper
@@ -28,6 +30,7 @@ class Fetched(BaseModel):
     pages: int | None = None
     passages: int = 0
     source: str | None = None
+    licence: str | None = None
     error: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -40,6 +43,7 @@ class Fetched(BaseModel):
             "pages": self.pages,
             "passages": self.passages,
             "source": self.source,
+            "licence": self.licence,
             "error": self.error,
         }
 
@@ -65,13 +69,20 @@ def fetch_fulltext(store: Store, client: ArxivClient, paper: Paper, force: bool 
                 pages=stored.pages,
                 passages=stored.passages,
                 source=stored.source,
+                licence=stored.licence,
             )
         try:
-            doc = attach(store, paper, data, source=url, fetched_at=now())
+            doc = attach(store, paper, data, source=url, fetched_at=now(), unstated_licence=UNKNOWN)
         except FulltextError as exc:
             problems.append(f"{url}: {exc}")
             continue
         return Fetched(
-            paper=paper, status="added", kind=doc.kind, pages=doc.pages, passages=doc.passages, source=url
+            paper=paper,
+            status="added",
+            kind=doc.kind,
+            pages=doc.pages,
+            passages=doc.passages,
+            source=url,
+            licence=doc.licence,
         )
     return Fetched(paper=paper, status="failed", error="; ".join(problems))

@@ -13,6 +13,7 @@ import re
 import time
 from html.parser import HTMLParser
 
+from bot.fulltext.licence import html_licence
 from bot.fulltext.text import MAX_BYTES, MAX_SECONDS, Block, FulltextError, ParsedText, repair
 
 # Everything inside these is left out (``math`` is replaced by its alttext).
@@ -60,6 +61,8 @@ _BLOCKS = {
     "h5",
     "h6",
 }
+# arXiv's banner lines (the licence, the arXiv stamp): recorded apart, not passages.
+_SKIP_IDS = {"license-tr", "watermark-tr"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _VOID = {"br", "hr", "img", "input", "meta", "link", "source", "col", "area", "base", "embed", "wbr"}
 
@@ -102,7 +105,12 @@ class _LaTeXML(HTMLParser):
             return
         found = dict(attrs)
         classes = found.get("class") or ""
-        skip = bool(self.skipping) or tag in _SKIP or any(c in classes for c in _SKIP_CLASSES)
+        skip = (
+            bool(self.skipping)
+            or tag in _SKIP
+            or any(c in classes for c in _SKIP_CLASSES)
+            or found.get("id") in _SKIP_IDS
+        )
         if skip and not self.skipping and tag == "math" and found.get("alttext"):
             self.text.append(f" {found['alttext']} ")
         section_id = None
@@ -192,4 +200,6 @@ def parse_html(data: bytes, max_seconds: float = MAX_SECONDS) -> ParsedText:
         raise FulltextError("the HTML holds no paper text (an error page, or not arXiv's HTML?)")
     address = _ADDRESS.search(data[:65536])
     arxiv_id = address.group(1).decode() if address else None
-    return ParsedText(kind="html", blocks=blocks, title=parser.title, arxiv_id=arxiv_id)
+    return ParsedText(
+        kind="html", blocks=blocks, title=parser.title, arxiv_id=arxiv_id, licence=html_licence(text)
+    )

@@ -83,6 +83,14 @@ class FullTexts:
         papers = {p.id: p for p in self.store.get_papers(d.paper_id for d in docs)}
         return [FullText.of(papers[d.paper_id], d) for d in docs if d.paper_id in papers]
 
+    def get(self, paper: Paper) -> FullText:
+        """A paper's stored full text (its document, its sections)."""
+        doc = self.store.fulltext.get(paper.id)
+        if doc is None:
+            raise NotFound(f"{paper.label} has no full text: add one with 'paperbot fulltext add'")
+        sections = list(dict.fromkeys(r.section for r in self.store.fulltext.passages(paper.id)))
+        return FullText.of(paper, doc, sections)
+
     def passages(self, reference: str) -> tuple[Paper, builtins.list[Passage]]:
         """A paper's passages in reading order, each with its place."""
         paper = self.service.paper(reference)

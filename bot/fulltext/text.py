@@ -46,6 +46,7 @@ class ParsedText:
     pages: int | None = None
     title: str | None = None
     arxiv_id: str | None = None  # the arXiv id the document names (PDF stamp, HTML address)
+    licence: str | None = None  # the licence the document states (arXiv HTML), as a URL
 
     def sections(self) -> list[str]:
         return list(dict.fromkeys(b.section for b in self.blocks))

@@ -1,6 +1,7 @@
 """Papers' full texts, for both backends: one document row per paper (where the text came from,
 its hash and licence, when it was added, its page count) and its passages in reading order
-(section, page, anchor, text). The statements are the same in SQLite and PostgreSQL (written with
+(section, page, anchor, text); and which papers people asked about (one row per answered
+question: ``fulltext fetch --asked`` downloads the texts of this week's). The statements are the same in SQLite and PostgreSQL (written with
 ``?`` placeholders; the PostgreSQL store passes them on as ``%s``).
 
 ``replace`` swaps a paper's whole full text in one transaction: a reader sees the old text or the
@@ -10,6 +11,7 @@ new one, never half of either. Deleting a paper takes its full text with it (for
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
@@ -59,7 +61,8 @@ class FulltextRows:
         self._atomic = atomic
 
     def replace(self, paper_id: str, doc: FulltextDoc, passages: Iterable[PassageRow]) -> None:
-        """Store a paper's full text and passages in place of any earlier one: all or nothing."""
+        """Store a paper's full text and passages in place of any earlier one: all or nothing.
+        ``added_at`` is now, unless the document brings its own (an imported text)."""
         rows = [(paper_id, i, p.section, p.page, p.anchor, p.text) for i, p in enumerate(passages)]
         with self._atomic():
             self._run("DELETE FROM passages WHERE paper_id = ?", (paper_id,))
@@ -76,7 +79,7 @@ class FulltextRows:
                     doc.source,
                     doc.fetched_at,
                     doc.arxiv_id,
-                    now(),
+                    doc.added_at or now(),  # an imported text keeps its date
                 ),
             )
             if rows:
@@ -119,6 +122,32 @@ class FulltextRows:
         )
         return [PassageRow(r[0], int(r[1]), r[2], _int(r[3]), r[4], r[5]) for r in rows]
 
+    # -- the papers people asked about -----------------------------------------------------
+    def record_asked(self, paper_id: str, at: dt.datetime | None = None) -> None:
+        """Note that a question about this paper was answered (a paper the store does not hold,
+        such as an arXiv paper a link named, is not noted)."""
+        when = _stamp(at) if at else now()
+        self._run(
+            "INSERT INTO asked (paper_id, asked_at) SELECT id, ? FROM papers WHERE id = ?", (when, paper_id)
+        )
+
+    def asked_since(self, when: dt.datetime) -> builtins.list[str]:
+        """The papers asked about since ``when``: the most asked first, then the latest asked."""
+        rows = self._run(
+            """SELECT paper_id FROM asked WHERE asked_at >= ?
+               GROUP BY paper_id ORDER BY COUNT(*) DESC, MAX(asked_at) DESC, paper_id""",
+            (_stamp(when),),
+        )
+        return [r[0] for r in rows]
+
+
+def _stamp(when: dt.datetime) -> str:
+    """A time as the tables write it (``now()``: UTC, ISO 8601 to the second), so that text
+    comparison is time order; a naive time is taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
 
 def _int(value: Any) -> int | None:
     return int(value) if value is not None else None
@@ -150,4 +179,14 @@ FULLTEXT_TABLES = [
         anchor TEXT,                        -- the section's HTML id ("S3")
         text TEXT NOT NULL,
         PRIMARY KEY (paper_id, ordinal))""",
+]
+
+# Which papers people asked about (migration 9 on SQLite, 11 on PostgreSQL).
+ASKED_TABLES = [
+    """CREATE TABLE asked (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        asked_at TEXT NOT NULL              -- UTC, ISO 8601 (text order is time order)
+    )""",
+    "CREATE INDEX asked_by_time ON asked (asked_at)",
+    "CREATE INDEX asked_by_paper ON asked (paper_id)",
 ]

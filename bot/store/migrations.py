@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store.changes import CHANGE_TABLES
-from bot.store.fulltext import FULLTEXT_TABLES
+from bot.store.fulltext import ASKED_TABLES, FULLTEXT_TABLES
 from bot.store.team import team_tables
 
 # Each entry: (version, description, SQL script). Never edit a released entry: add one.
@@ -133,5 +133,10 @@ SQLITE_MIGRATIONS: list[tuple[int, str, str]] = [
         8,
         "the change feed: papers stamped with the version that wrote them, tombstones of removed ones",
         ";\n".join(CHANGE_TABLES) + ";",
+    ),
+    (
+        9,
+        "the papers people asked about (fulltext fetch --asked)",
+        ";\n".join(ASKED_TABLES) + ";",
     ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store.changes import CHANGE_TABLES
-from bot.store.fulltext import FULLTEXT_TABLES
+from bot.store.fulltext import ASKED_TABLES, FULLTEXT_TABLES
 from bot.store.team import team_tables
 
 # (version, description, statements). Never edit a released entry: add one.
@@ -170,5 +170,10 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, list[str]]] = [
         10,
         "the change feed: papers stamped with the version that wrote them, tombstones of removed ones",
         CHANGE_TABLES,
+    ),
+    (
+        11,
+        "the papers people asked about (fulltext fetch --asked)",
+        ASKED_TABLES,
     ),
 ]
