@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from bot.search.engine import Columns, SearchEngine
-from bot.search.lexical import LexicalIndex, bm25_idf, bm25_weights, top_scores
+from bot.search.lexical import LexicalIndex, bm25_idf, bm25_weights
 from bot.search.semantic import Embedder, SemanticIndex
 
 
@@ -119,16 +119,6 @@ class LexicalSegments(LexicalIndex):
         if mask is not None:
             scores[~mask] = 0.0
         return scores
-
-    def top(
-        self,
-        terms: Sequence[str],
-        depth: int,
-        mask: np.ndarray | None = None,
-        weights: Sequence[float] | None = None,
-        scale: Sequence[float] | None = None,
-    ) -> dict[int, float]:
-        return top_scores(self.scores(terms, mask, weights, scale), depth)
 
     def docs_with(self, term: str) -> np.ndarray:
         found = [
