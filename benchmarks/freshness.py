@@ -94,6 +94,11 @@ class BatchSearch:
         end, first = self.answers[-1]
         return end - start, first
 
+    def peak_rss_mb(self) -> float:
+        """The running process's peak resident memory so far (VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return round(int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM")).split()[1]) / 1024, 1)
+
     def close(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -162,6 +167,7 @@ def main() -> None:
             break
         i += 1
         time.sleep(max(0.0, PERIOD - seconds))
+    peak_rss = search.peak_rss_mb()
     search.close()
     # The same ask again with the arriving papers still in the change segment (the saved base
     # is only rebuilt when changes outgrow it): what every one-shot command pays until then.
@@ -181,6 +187,7 @@ def main() -> None:
         "ingest_1000_more_s": round(ingest_later, 1),
         "one_shot_ask_after_ingest_s": round(cold_ask, 2),
         "one_shot_ratio": round(cold_ask / warm_ask, 2),
+        "search_process_peak_rss_mb": peak_rss,
         "load_average": os.getloadavg()[0],
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
