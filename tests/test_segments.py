@@ -1,7 +1,8 @@
 """An index brought up to date from the change feed answers as a fresh build would.
 
-After each of 20 random batches of added, replaced and removed papers, the engine made of the
-saved base and a segment of the changed papers is compared with a full build of the same store:
+After each of 20 random batches of added, replaced and removed papers, the engine brought forward
+by a segment per batch (folded into one segment past MAX_SEGMENTS) is compared with a full build
+of the same store:
 for every dev question the same BM25 top 10 with the same scores, the same score from every
 signal for every paper both list, and the same fused top 3.
 """
@@ -18,8 +19,9 @@ import pytest
 
 from benchmarks.corpus import synthetic_papers
 from bot.ingest.pipeline import ingest_paths
-from bot.search.build import build_engine, load_or_build, needs_merge
+from bot.search.build import MAX_SEGMENTS, build_engine, load_or_build, needs_merge
 from bot.search.engine import SearchEngine
+from bot.search.segments import segments
 from bot.store import SQLiteStore
 from tests.conftest import SEEDS
 
@@ -48,6 +50,7 @@ def test_updates_score_as_a_fresh_build_after_random_batches(tmp_path: Path) -> 
         folder = tmp_path / "index"
         engine = load_or_build(store, None, folder)
         base_version = engine.meta["corpus_version"]
+        seen: set[int] = set()
         for _ in range(20):
             ids = [p.id for p in store.iter_papers()]
             store.put_papers(list(itertools.islice(extra, rng.randint(0, 12))))
@@ -60,6 +63,7 @@ def test_updates_score_as_a_fresh_build_after_random_batches(tmp_path: Path) -> 
             for pid in rng.sample(ids, 2):
                 store.delete_paper(pid)
             engine = load_or_build(store, None, folder, current=engine, merge=False)
+            seen.add(segments(engine))
             fresh = build_engine(store, None)
             assert engine.base.meta["corpus_version"] == base_version  # updated, not rebuilt
             assert len(engine) == len(fresh) == store.count_papers()
@@ -76,6 +80,8 @@ def test_updates_score_as_a_fresh_build_after_random_batches(tmp_path: Path) -> 
                     assert len(both) >= min(len(mine), len(other)) * 0.9
                     assert all(abs(mine[pid] - other[pid]) <= 1e-6 * max(1.0, other[pid]) for pid in both)
                 _same(engine.search(question, 3), fresh.search(question, 3))
+        # A segment per refresh, folded into one past MAX_SEGMENTS.
+        assert seen == set(range(2, MAX_SEGMENTS + 1))
         for pid in ids[:5]:
             assert engine.position(pid) == (None if store.get_paper(pid) is None else engine.position(pid))
 

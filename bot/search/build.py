@@ -30,7 +30,7 @@ from bot.search.analysis import Analyzer
 from bot.search.engine import Columns, SearchEngine, document_text, embedding_text, title_terms
 from bot.search.fuzzy import AuthorIndex
 from bot.search.lexical import LexicalBuilder, LexicalIndex
-from bot.search.segments import combine
+from bot.search.segments import combine, segments
 from bot.search.semantic import Embedder, SemanticIndex, text_hash
 from bot.store import Store
 from bot.store.base import display_names
@@ -234,9 +234,12 @@ def saved_meta(folder: Path) -> dict[str, object] | None:
     return meta if meta.get("format") == FORMAT else None
 
 
-# The segment of changed papers is rebuilt from the change feed at each refresh (a second or
-# two per 5,000 papers); past this many papers, or this share of the base, the index is rebuilt
-# whole instead (in the background in long-running processes).
+# A long-running process adds a segment of the papers changed since its last refresh; past
+# MAX_SEGMENTS they are folded into one segment of every change since the base. A new process
+# indexes every change since the saved base as one segment (a second or two per 5,000 papers).
+# Past MERGE_MIN changed papers and MERGE_SHARE of the base, the index is rebuilt whole and saved
+# as the next base (in the background in long-running processes).
+MAX_SEGMENTS = 8
 MERGE_MIN = 5_000
 MERGE_SHARE = 0.1
 
@@ -248,10 +251,11 @@ def load_or_build(
     current: SearchEngine | None = None,
     merge: bool = True,
 ) -> SearchEngine:
-    """An engine up to date with the store: the base segment (``current``'s, or the one saved
-    in ``folder`` when it is of this database and embedder) plus a segment of the papers changed
-    since it was built; a full build, saved, when there is no base or (``merge``) when the
-    changes outgrow it (``folder`` None: built in memory, not saved)."""
+    """An engine up to date with the store: ``current`` with a segment of the papers changed
+    since it was made, or the base saved in ``folder`` (when it is of this database and
+    embedder) with a segment of the papers changed since it was built; a full build, saved, when
+    there is no base or (``merge``) when the changes outgrow it (``folder`` None: built in
+    memory, not saved)."""
     meta = {
         "store_id": store.store_id(),
         "corpus_version": store.corpus_version(),
@@ -262,12 +266,29 @@ def load_or_build(
         built_at = int(base.meta["corpus_version"])  # type: ignore[call-overload]
         if built_at == meta["corpus_version"]:
             return base
-        changes = store.changes_since(built_at)
-        if not merge or len(changes) <= merge_limit(base):
-            if current is not None and current.meta == {**base.meta, "corpus_version": changes.version}:
-                return current
-            return updated(base, store, embedder, changes)
+        if current is not None and current.base is base:
+            engine = _brought_forward(current, store, embedder)
+        else:
+            changes = store.changes_since(built_at)
+            if merge and len(changes) > merge_limit(base):
+                return rebuild(store, embedder, folder, meta)
+            engine = updated(base, store, embedder, changes)
+        if not (merge and needs_merge(engine)):
+            return engine
     return rebuild(store, embedder, folder, meta)
+
+
+def _brought_forward(current: SearchEngine, store: Store, embedder: Embedder | None) -> SearchEngine:
+    """``current`` with a segment of the papers changed since it was made; with too many
+    segments, its base with one segment of every change since the base."""
+    changes = store.changes_since(int(current.meta["corpus_version"]))  # type: ignore[call-overload]
+    if not len(changes):
+        current.meta = {**current.meta, "corpus_version": changes.version}
+        return current
+    if segments(current) >= MAX_SEGMENTS:
+        base = current.base
+        return updated(base, store, embedder, store.changes_since(int(base.meta["corpus_version"])))  # type: ignore[call-overload]
+    return updated(current, store, embedder, changes)
 
 
 def merge_limit(base: SearchEngine) -> int:
@@ -279,14 +300,14 @@ def needs_merge(engine: SearchEngine) -> bool:
     return engine.base is not engine and engine.rows - engine.base.rows > merge_limit(engine.base)
 
 
-def updated(base: SearchEngine, store: Store, embedder: Embedder | None, changes: Changes) -> SearchEngine:
-    """``base`` with a segment of the papers changed since it was built (their embeddings reused
-    where their text is unchanged), replaced and removed papers masked in it."""
+def updated(engine: SearchEngine, store: Store, embedder: Embedder | None, changes: Changes) -> SearchEngine:
+    """``engine`` with a segment of the papers changed since it was made (their embeddings
+    reused where their text is unchanged), replaced and removed papers masked in it."""
     ids = changes.changed
     papers = (p for start in range(0, len(ids), CHUNK) for p in store.get_papers(ids[start : start + CHUNK]))
-    engine = combine(base, build_engine(store, embedder, papers=papers), [*ids, *changes.removed])
-    engine.meta = {**base.meta, "corpus_version": changes.version}
-    return engine
+    combined = combine(engine, build_engine(store, embedder, papers=papers), [*ids, *changes.removed])
+    combined.meta = {**engine.meta, "corpus_version": changes.version}
+    return combined
 
 
 def _base(

@@ -20,6 +20,7 @@ import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -177,22 +178,24 @@ class SemanticSegments:
         return found
 
 
-def combine(base: SearchEngine, changed: SearchEngine, stale: Iterable[str]) -> SearchEngine:
-    """One engine over ``base`` (its own base if it is already combined) and ``changed``, the
-    segment of papers changed since; ``stale``: ids of papers replaced or removed since the base
-    was built, whose base rows are masked."""
-    base = base.base
-    n = base.rows
+def combine(engine: SearchEngine, changed: SearchEngine, stale: Iterable[str]) -> SearchEngine:
+    """One engine over ``engine``'s segments (a base, or a base with segments already) and
+    ``changed``, a segment of papers changed since; ``stale``: ids of papers replaced or removed
+    since ``engine`` was made, whose rows are masked."""
+    n = engine.rows
     dead = np.zeros(n + changed.rows, dtype=bool)
+    if engine.live is not None:
+        dead[:n] = ~engine.live
     for paper_id in stale:
-        row = base.position(paper_id)
+        row = engine.position(paper_id)
         if row is not None:
             dead[row] = True
-    b, c = base.columns, changed.columns
+    b, c = engine.columns, changed.columns
     names = dict.fromkeys([*b.category_names, *c.category_names])
     remap = np.array([list(names).index(name) for name in c.category_names], dtype=np.int32)
     titles = [*b.titles, *c.titles]
-    for dead_row in np.flatnonzero(dead).tolist():
+    newly_dead = dead[:n] if engine.live is None else dead[:n] & engine.live
+    for dead_row in np.flatnonzero(newly_dead).tolist():
         titles[dead_row] = ""  # a replaced paper's old title: no longer found, completed or fuzzily matched
     columns = Columns(
         ids=np.concatenate([b.ids, c.ids]),
@@ -207,33 +210,44 @@ def combine(base: SearchEngine, changed: SearchEngine, stale: Iterable[str]) -> 
         if len(remap)
         else b.category_ids,
     )
-    # Both orders are merges: the base's (dead rows left out) and the new segment's sorted ones.
-    base_titles = base.title_order[~dead[base.title_order]]
+    # Both orders are merges: the engine's (dead rows left out) and the new segment's sorted ones.
+    kept_titles = engine.title_order[~dead[engine.title_order]]
     at = [
-        bisect.bisect_left(base_titles, title, key=titles.__getitem__)
+        bisect.bisect_left(kept_titles, title, key=titles.__getitem__)
         for title in (c.titles[i] for i in changed.title_order)
     ]
-    title_order = np.insert(base_titles, at, changed.title_order + n)
-    base_ids = np.arange(n) if base._id_order is None else base._id_order
+    title_order = np.insert(kept_titles, at, changed.title_order + n)
+    old_ids = np.arange(n) if engine._id_order is None else engine._id_order
     new_ids = np.arange(changed.rows) if changed._id_order is None else changed._id_order
-    # side="left": a replaced paper's new row sorts before its old one, so look-ups find it first
-    id_order = np.insert(base_ids, np.searchsorted(b.ids, c.ids[new_ids], sorter=base._id_order), new_ids + n)
+    # side="left": a replaced paper's new row sorts before its old ones, so look-ups find it first
+    id_order = np.insert(
+        old_ids, np.searchsorted(b.ids, c.ids[new_ids], sorter=engine._id_order), new_ids + n
+    )
     semantic = None
-    if base.semantic is not None and changed.semantic is not None:
-        assert isinstance(base.semantic, SemanticIndex) and isinstance(changed.semantic, SemanticIndex)
-        semantic = SemanticSegments([base.semantic, changed.semantic], dead)
-    engine = SearchEngine(
+    if engine.semantic is not None and changed.semantic is not None:
+        assert isinstance(changed.semantic, SemanticIndex)
+        semantic = SemanticSegments([*_parts(engine.semantic), changed.semantic], dead)
+    combined = SearchEngine(
         columns,
-        LexicalSegments([base.lexical, changed.lexical], dead),
-        LexicalSegments([base.title_lexical, changed.title_lexical], dead),
-        base.authors.extended(
+        LexicalSegments([*_parts(engine.lexical), changed.lexical], dead),
+        LexicalSegments([*_parts(engine.title_lexical), changed.title_lexical], dead),
+        engine.authors.extended(
             changed.authors.names
         ),  # a removed paper's authors stay: they filter to nothing
-        LexicalSegments([base.author_papers, changed.author_papers], dead),
+        LexicalSegments([*_parts(engine.author_papers), changed.author_papers], dead),
         semantic,
         title_order=title_order,
         id_order=id_order,
         live=~dead,
     )
-    engine.base = base
-    return engine
+    combined.base = engine.base
+    return combined
+
+
+def segments(engine: SearchEngine) -> int:
+    """How many segments the engine searches (1: a base alone)."""
+    return len(engine.lexical.parts) if isinstance(engine.lexical, LexicalSegments) else 1
+
+
+def _parts(index: Any) -> list[Any]:
+    return list(index.parts) if isinstance(index, LexicalSegments | SemanticSegments) else [index]
