@@ -175,7 +175,7 @@ def main() -> None:
     ingest_later = paperbot("--db", str(db), "ingest", str(args.work / "later.jsonl"))
     cold_ask = paperbot("--db", str(db), "ask", later[0].title)
     result = {
-        "papers": args.n + 53,
+        "papers": sum(1 for _ in base.open(encoding="utf-8")) + 53,
         "new": args.new,
         "build_seconds": round(build, 1),
         "at_rest_ms": percentiles(rest),

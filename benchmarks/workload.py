@@ -53,13 +53,15 @@ def write_snapshot(path: Path, n: int, seed: int = 7) -> list[Paper]:
     path.parent.mkdir(parents=True, exist_ok=True)
     sample: list[Paper] = []
     rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as out:
+    partial = path.with_name(path.name + ".partial")  # renamed when whole: an interrupted run is not reused
+    with partial.open("w", encoding="utf-8") as out:
         for i, paper in enumerate(synthetic_papers(n, seed=seed, vocabulary=seed_vocabulary())):
             out.write(snapshot_line(paper) + "\n")
             if len(sample) < 400:
                 sample.append(paper)
             elif rng.random() < 400 / (i + 1):  # reservoir sampling over the whole corpus
                 sample[rng.randrange(400)] = paper
+    partial.replace(path)
     return sample
 
 
