@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.answer import pick_passages, render_text
 from bot.models import Answer, Paper, Passage
@@ -16,6 +17,9 @@ from bot.search.analysis import acronyms, analyze, defined_names
 from bot.sentences import split_sentences
 from bot.store import Store
 from bot.store.fulltext import FulltextDoc, PassageRow
+
+if TYPE_CHECKING:
+    from bot.fulltext.index import PassageIndex
 
 K1, B = 1.2, 0.75
 # A passage answers when its matched terms weigh this share of the question's terms at least.
@@ -162,6 +166,44 @@ def _rank(
     scored.sort(key=lambda s: -s.score)
     rated = [Scored(first.score(query, Counter(analyze(p.text))), p) for p in others]
     return scored[:k], rated
+
+
+def library_passages(
+    store: Store,
+    index: PassageIndex,
+    question: str,
+    k: int = BODY_PASSAGES,
+    must_hold: Collection[str] = (),
+    depth: int = 20,
+) -> list[Scored]:
+    """The ``k`` body passages of the whole library that best answer ``question`` (BM25 with
+    library-wide statistics, on this module's scale; only passages holding ``MIN_COVERAGE`` of
+    the question's weight, and one of the terms ``must_hold`` when given), best first, at most
+    one per paper; none when none covers it."""
+    query = list(dict.fromkeys(analyze(question)))
+    found = index.best(query, depth, MIN_COVERAGE, must_hold)
+    if not found:
+        return []
+    places = [index.place(row) for row, _, _ in found]
+    rows = {(r.paper_id, r.ordinal): r for r in store.fulltext.passages_at(places)}
+    papers = {p.id: p for p in store.get_papers(dict.fromkeys(pid for pid, _ in places))}
+    terms = set(query)
+    scored: list[Scored] = []
+    for (_, score, _), place in zip(found, places, strict=True):
+        row, paper = rows.get(place), papers.get(place[0])
+        if row is None or paper is None or any(s.passage.paper_id == paper.id for s in scored):
+            continue  # a paper removed since the index was built; a second passage of a paper
+        passage = Passage(
+            text=focus(row.text, terms),
+            paper_id=row.paper_id,
+            section=row.section,
+            page=row.page,
+            link=place_link(paper, store.fulltext.get(paper.id), row),
+        )
+        scored.append(Scored(score, passage))
+        if len(scored) == k:
+            break
+    return scored
 
 
 # A paper's passages and their statistics, kept for the next question about it (a full text of
