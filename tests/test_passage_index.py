@@ -99,6 +99,13 @@ def test_a_question_about_a_named_paper_keeps_to_that_paper(store: SQLiteStore) 
     assert answer.hits[0].paper.id == gemma.id
     assert all(p.paper_id == gemma.id for p in answer.passages)
     assert not any("batch size of 128" in p.text for p in answer.passages)
+    # A name the question uses must be the passage's paper's: Gemma 2's chips are not Llama 3's.
+    for question in (
+        "how many TPUv5p chips was Llama 3 trained on?",
+        "how many TPUv5p chips was Gemma 3 trained on?",
+    ):
+        other = service.ask(question)
+        assert not any("6144" in p.text for p in other.passages), question
     named = service.ask("what batch size did WARP use?")  # its own body, as before
     assert named.hits[0].paper.title.startswith("WARP") and "batch size of 128" in named.passages[0].text
 
