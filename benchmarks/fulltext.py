@@ -59,17 +59,18 @@ COMMON = {
     "buffer": ["100000", "1000000", "50000"],
     "gamma": ["0.99", "0.95", "0.9"],
 }
-# Planted values no common sentence uses: each fact (two values) is one paper's.
+# Planted values no common sentence uses (many of each, so that most planted values are one
+# paper's alone): each fact (two or three values) is one paper's.
 RARE = {
-    "bs": [48, 96, 192, 384, 768, 1536, 3072, 160, 320, 640],
-    "lr": ["3e-5", "7e-6", "4e-4", "6e-5", "8e-6", "2e-6", "9e-5", "1.5e-4", "2.5e-5", "6e-4"],
-    "dropout": ["0.13", "0.17", "0.22", "0.27", "0.35", "0.45", "0.08", "0.06"],
-    "wd": ["0.03", "0.07", "0.002", "0.004", "0.2", "0.3", "0.15"],
-    "chips": [24, 48, 96, 192, 384, 768, 1536, 3072, 6144, 12],
+    "bs": [str(b) for b in range(40, 4000, 24) if b not in COMMON["bs"]],
+    "lr": [f"{m}e-{e}" for m in range(1, 10) for e in range(4, 8) if f"{m}e-{e}" not in COMMON["lr"]],
+    "dropout": [f"0.{d:02d}" for d in range(1, 50) if d % 10],
+    "wd": [f"0.{d:03d}" for d in range(1, 100, 3)],
+    "chips": [str(c) for c in range(12, 8000, 36)],
     "hw": ["TPUv5p chips", "MI250 accelerators", "TPUv3 pods", "L40 GPUs", "Gaudi2 accelerators"],
-    "days": [9, 11, 13, 17, 19, 23, 29, 31],
-    "buffer": ["250000", "750000", "2000000", "300000", "20000"],
-    "gamma": ["0.997", "0.985", "0.93", "0.975", "0.8"],
+    "days": [str(d) for d in range(9, 90, 2)],
+    "buffer": [str(b * 10000) for b in range(2, 300, 7)],
+    "gamma": [f"0.9{d:02d}" for d in range(1, 100, 2) if d not in (0, 50)],
 }
 TEMPLATES = [
     # (the body's sentence, a question someone asks about it, in other words)
@@ -90,6 +91,17 @@ TEMPLATES = [
         "which agent uses a replay buffer of {buffer} transitions and a discount of {gamma}?",
     ),
 ]
+# One value alone, asked in other words: every body states these settings with common values, so
+# only the planted number tells the paper (asked only of a value one planted fact has).
+FIELDS = {
+    "bs": "a batch size of",
+    "lr": "a learning rate of",
+    "dropout": "a dropout rate of",
+    "wd": "a weight decay of",
+    "buffer": "a replay buffer of",
+    "gamma": "a discount factor of",
+    "days": "a training time in days of",
+}
 FIXTURE_QUESTIONS = [  # facts of tests/test_fulltext.py's WARP PDF and Gemma 2 HTML, no paper named
     ("what batch size and learning rate were used to train the policies?", "WARP", "batch size of 128"),
     ("how many TPUv5p chips were used for training?", "Gemma 2", "6144 chips"),
@@ -104,6 +116,8 @@ class Fact:
     paper: Paper
     sentence: str
     question: str
+    values: dict[str, str]
+    kind: str = "both values"
 
 
 class Bodies:
@@ -205,16 +219,33 @@ def pdf_bytes(paper: Paper, sections: list[tuple[str, list[tuple[str | None, lis
     return out.getvalue()
 
 
-def plant(rng: random.Random, used: set[tuple[str, ...]]) -> tuple[str, str]:
+def plant(rng: random.Random, used: set[tuple[str, ...]]) -> tuple[str, str, dict[str, str]]:
     """A fact no other paper states (its values drawn from the rare ones, the pair unused)."""
     while True:
         sentence, question = TEMPLATES[rng.randrange(len(TEMPLATES))]
-        values = {k: rng.choice(v) for k, v in RARE.items()}
+        values = {k: str(rng.choice(v)) for k, v in RARE.items()}
         fields = tuple(k for k in RARE if "{" + k + "}" in sentence)
-        signature = (sentence, *(str(values[k]) for k in fields))
+        signature = (sentence, *(values[k] for k in fields))
         if signature not in used:
             used.add(signature)
-            return sentence.format(**values), question.format(**values)
+            return sentence.format(**values), question.format(**values), {k: values[k] for k in fields}
+
+
+def single_value_questions(facts: list[Fact]) -> list[Fact]:
+    """For each fact with a value no other fact has (in a field of ``FIELDS``), a question
+    giving that value alone: "which paper uses a dropout rate of 0.13?"."""
+    seen: dict[tuple[str, str], int] = {}
+    for fact in facts:
+        for item in fact.values.items():
+            seen[item] = seen.get(item, 0) + 1
+    out = []
+    for fact in facts:
+        unique = [(k, v) for k, v in fact.values.items() if k in FIELDS and seen[(k, v)] == 1]
+        if unique:
+            k, v = unique[0]
+            question = f"which paper uses {FIELDS[k]} {v}?"
+            out.append(Fact(fact.paper, fact.sentence, question, {k: v}, "one value"))
+    return out
 
 
 def text_papers(n: int, m: int) -> Iterator[Paper]:
@@ -271,8 +302,9 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
             assert stored is not None, synthetic.arxiv_id
             paper = stored
             fact = question = None
+            values: dict[str, str] = {}
             if i in planted_at:
-                fact, question = plant(rng, used)
+                fact, question, values = plant(rng, used)
             sections = bodies.sections(fact)
             data = latexml_html(paper, sections).encode()
             t0 = time.perf_counter()
@@ -286,7 +318,7 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
             )
             store.fulltext.replace(paper.id, doc, rows)  # as ``attach`` stores it, the parse timed alone
             if fact and question:
-                facts.append(Fact(paper, fact, question))
+                facts.append(Fact(paper, fact, question, values))
             if i < pdfs:
                 data = pdf_bytes(paper, sections)
                 t0 = time.perf_counter()
@@ -311,10 +343,17 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
         "passages_stored": passages_stored,
     }
     print(f"parsed: {result['parse']}", file=sys.stderr)
+    facts += single_value_questions(facts)
     QUESTIONS.write_text(
         "".join(
             json.dumps(
-                {"q": f.question, "arxiv_id": f.paper.arxiv_id, "paper_id": f.paper.id, "fact": f.sentence}
+                {
+                    "q": f.question,
+                    "kind": f.kind,
+                    "arxiv_id": f.paper.arxiv_id,
+                    "paper_id": f.paper.id,
+                    "fact": f.sentence,
+                }
             )
             + "\n"
             for f in facts
@@ -344,14 +383,14 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
 
         # The passage index alone: the planted questions, every one several times.
         search_ms: list[float] = []
-        hits = 0
+        hits: dict[str, list[bool]] = {}
         for fact in facts:
             for repeat in range(5):
                 t0 = time.perf_counter()
                 found = library_passages(store, loaded, fact.question, k=1)
                 search_ms.append((time.perf_counter() - t0) * 1000)
                 if repeat == 0:
-                    hits += (
+                    hits.setdefault(fact.kind, []).append(
                         bool(found)
                         and found[0].passage.paper_id == fact.paper.id
                         and fact.sentence in found[0].passage.text
@@ -364,7 +403,7 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
         result["paper_index_s"] = round(time.perf_counter() - t0, 1)
         print(f"paper index: {result['paper_index_s']} s", file=sys.stderr)
         ask_ms: list[float] = []
-        ask_hits = 0
+        ask_hits: dict[str, list[bool]] = {}
         misses = []
         for fact in facts:
             t0 = time.perf_counter()
@@ -376,9 +415,16 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
                 and bool(answer.passages)
                 and fact.sentence in answer.passages[0].text
             )
-            ask_hits += right
+            ask_hits.setdefault(fact.kind, []).append(right)
             if not right:
-                misses.append({"q": fact.question, "got": answer.hits[0].paper.id if answer.hits else None})
+                misses.append(
+                    {
+                        "q": fact.question,
+                        "answered": answer.answered,
+                        "got": answer.hits[0].paper.id if answer.hits else None,
+                        "passage": answer.passages[0].text[:160] if answer.passages else None,
+                    }
+                )
         for fact in facts[:20]:  # warm: a second time
             t0 = time.perf_counter()
             service.ask(fact.question)
@@ -389,8 +435,9 @@ def run(papers: int, texts: int, pdfs: int, work: Path) -> dict[str, object]:
             "passage_search_p95_ms": round(pct(search_ms, 95), 2),
             "ask_p50_ms": round(pct(ask_ms, 50), 1),
             "ask_p95_ms": round(pct(ask_ms, 95), 1),
-            "passage_hit_at_1": round(hits / len(facts), 3) if facts else None,
-            "ask_hit_at_1": round(ask_hits / len(facts), 3) if facts else None,
+            "by_kind": {kind: len(v) for kind, v in hits.items()},
+            "passage_hit_at_1": {kind: round(sum(v) / len(v), 3) for kind, v in hits.items()},
+            "ask_hit_at_1": {kind: round(sum(v) / len(v), 3) for kind, v in ask_hits.items()},
             "ask_misses": misses[:10],
         }
         result["fixtures"] = fixtures(store, service, work)
@@ -433,14 +480,21 @@ def fixtures(store: SQLiteStore, service: object, work: Path) -> dict[str, objec
 def table(r: dict[str, object]) -> str:
     p, i, q, f = r["parse"], r["index"], r["queries"], r["fixtures"]
     assert isinstance(p, dict) and isinstance(i, dict) and isinstance(q, dict) and isinstance(f, dict)
+
+    def hit(kind: str) -> str:
+        return (
+            f"{q['passage_hit_at_1'].get(kind)} / {q['ask_hit_at_1'].get(kind)} ({q['by_kind'].get(kind, 0)})"
+        )
+
     return "\n".join(
         [
-            "| papers | texts | passages | PDF pages/s | HTML MB/s (pages/s) | index build | index load | index on disk | passage search p50 / p95 | ask p50 / p95 | passage hit@1 | ask hit@1 | fixtures hit@1 |",
+            "| papers | texts | passages | PDF pages/s | HTML MB/s (pages/s) | index build | index load | index on disk "
+            "| passage search p50 / p95 | ask p50 / p95 | hit@1 index / ask: fact | : one value | fixtures (ask) |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {r['papers']:,} | {r['texts']:,} | {i['passages']:,} | {p['pdf_pages_per_s']} | {p['html_mb_per_s']} ({p['html_pages_per_s']}) "
-            f"| {i['build_s']} s | {i['load_s']} s | {i['disk_mb']} MB | {q['passage_search_p50_ms']} / {q['passage_search_p95_ms']} ms "
-            f"| {q['ask_p50_ms']} / {q['ask_p95_ms']} ms | {q['passage_hit_at_1']} ({q['questions']}) | {q['ask_hit_at_1']} "
-            f"| {f.get('hit_at_1')} ({f.get('questions')}) |",
+            f"| {r['papers']:,} | {r['texts']:,} | {i['passages']:,} | {p['pdf_pages_per_s']} "
+            f"| {p['html_mb_per_s']} ({p['html_pages_per_s']}) | {i['build_s']} s | {i['load_s']} s | {i['disk_mb']} MB "
+            f"| {q['passage_search_p50_ms']} / {q['passage_search_p95_ms']} ms | {q['ask_p50_ms']} / {q['ask_p95_ms']} ms "
+            f"| {hit('both values')} | {hit('one value')} | {f.get('hit_at_1')} ({f.get('questions')}) |",
         ]
     )
 
