@@ -25,13 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.fulltext.passages import _NOT_BODY
 from bot.search.lexical import K1, LexicalBuilder, LexicalIndex
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 FORMAT = 1  # bump when the saved layout changes
 BATCH = 2048  # passages analysed at a time
-NOT_BODY = ("Abstract", "Front matter")  # as bot.fulltext.passages: the abstract is the record's
+NOT_BODY = sorted(_NOT_BODY)  # the abstract is quoted from the paper's record
 
 
 @dataclass
