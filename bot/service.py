@@ -16,15 +16,25 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.acronyms import expansion, is_acronym
-from bot.answer import about_answer, answers, build_answer, cite_answer, compare_answer, coverage, render_text
+from bot.answer import (
+    about_answer,
+    answers,
+    build_answer,
+    cite_answer,
+    compare_answer,
+    coverage,
+    pick_passages,
+    render_text,
+)
 from bot.arxiv_refs import arxiv_refs
 from bot.errors import NotFound
-from bot.fulltext import with_body_passages
+from bot.fulltext import library_passages, with_body_passages
 from bot.fulltext.fetch import Fetched, fetch_fulltext
+from bot.fulltext.index import PassageIndexes
 from bot.ingest.arxiv import ArxivClient, FetchError
 from bot.ingest.pipeline import ingest_items, ingest_paths
 from bot.linked import LinkedPapers, link_answer
-from bot.models import Answer, IngestReport, Paper, SearchHit, Stats
+from bot.models import Answer, IngestReport, Paper, Passage, SearchHit, Stats
 from bot.query import Query, parse_query
 from bot.search.analysis import analyze
 from bot.search.build import load_or_build, needs_merge, rebuild
@@ -59,6 +69,9 @@ ABSTRACT_SILENT = (
 BODY_SILENT = "Neither its abstract nor its full text says more."
 # Papers offered as the nearest when none answers.
 NEAREST_OFFERED = 3
+# Requests that the body passages of the whole library may answer when no abstract does (or when
+# the best abstract lacks the request's most specific word): questions and topics, not lists.
+LIBRARY_INTENTS = frozenset({"question", "topic"})
 # Abstracts read to learn what an acronym stands for: the newest that use it.
 ACRONYM_SAMPLE = 64
 MEANINGS_KEPT = 1024
@@ -146,6 +159,7 @@ class PaperService:
         self._meanings: dict[tuple[Retriever, str], str | None] = {}
         self._fetch_tried: set[str] = set()  # papers whose full text this process asked arXiv for
         self._asked: queue.Queue[list[str]] | None = None  # papers asked about, for the writer thread
+        self.passage_indexes = PassageIndexes(store)  # every body passage, for questions naming no paper
 
     # -- engine lifecycle ---------------------------------------------------------------
     @property
@@ -441,6 +455,8 @@ class PaperService:
         answer = with_body_passages(self.store, answer, question, engine.idf)  # quotes from full texts
         from_body = any(p.section != "Abstract" for p in answer.passages)
         answer.answered = bool(answer.hits)
+        if not answer.hits and query.intent in LIBRARY_INTENTS and not answer.heading:
+            return self._from_library(answer, question) or answer
         if (
             not answer.hits
             or query.intent not in CHECKED_INTENTS
@@ -449,7 +465,13 @@ class PaperService:
         ):
             return answer
         best = answer.hits[0].paper
-        if self.answers(best, query.topic or query.text):
+        text = query.topic or query.text
+        if self.answers(best, text):
+            # A detail the best abstract does not hold ("... a batch size of 384?"): a body that
+            # holds it answers first, the abstracts' papers after it.
+            rarest = self._rarest_missing(best, text)
+            if rarest and query.intent in LIBRARY_INTENTS and not self._names_a_paper(answer, question):
+                return self._from_library(answer, question, rarest, keep_hits=True) or answer
             return answer
         if named_in(best, question):
             # A question about a paper it names ("what batch size did WARP use?"): that paper, but
@@ -461,11 +483,63 @@ class PaperService:
                 answer.notes.append(BODY_SILENT)
             answer.text = render_text(answer)
             return answer
+        if (
+            query.intent in LIBRARY_INTENTS
+            and not self._names_a_paper(answer, question)
+            and (found := self._from_library(answer, question))
+        ):
+            return found  # no abstract answers; a body does
         answer.answered = False
         answer.hits = answer.hits[:NEAREST_OFFERED]
         answer.passages = []
         answer.heading = None
         answer.empty_reason = "No paper in the library answers that."
+        answer.text = render_text(answer)
+        return answer
+
+    def _names_a_paper(self, answer: Answer, question: str) -> bool:
+        """The question names one of the answer's first papers by its short name ("WARP")."""
+        return any(named_in(hit.paper, question) for hit in answer.hits[:3])
+
+    def _rarest_missing(self, paper: Paper, text: str) -> tuple[str, ...]:
+        """The spellings of the request's most specific word when the paper's title and abstract
+        lack it (empty when they hold it)."""
+        weights = self.request_weights(text)
+        _, has_rarest = coverage(paper, weights)
+        return () if has_rarest or not weights else max(weights, key=weights.__getitem__)
+
+    def _from_library(
+        self, answer: Answer, question: str, must_hold: tuple[str, ...] = (), keep_hits: bool = False
+    ) -> Answer | None:
+        """The answer from the body passage of the whole library that best answers the question
+        (bot.fulltext.index): its paper first, the passage quoted with its place, then a sentence
+        of that paper's abstract; ``keep_hits``: the answer's papers follow. None when no body
+        passage covers the question (or holds one of ``must_hold``), or there are no full texts."""
+        index = self.passage_indexes.current()
+        if index is None:
+            return None
+        found = library_passages(self.store, index, question, must_hold=must_hold)
+        if not found:
+            return None
+        papers = {p.id: p for p in self.store.get_papers(dict.fromkeys(s.passage.paper_id for s in found))}
+        cited = [
+            SearchHit(paper=papers[s.passage.paper_id], score=s.score)
+            for s in found
+            if s.passage.paper_id in papers
+        ]
+        if not cited:
+            return None
+        best = cited[0].paper
+        others = [h for h in answer.hits if h.paper.id not in papers] if keep_hits else []
+        answer.hits = [*cited, *others][: max(len(cited), NEAREST_OFFERED)]
+        answer.passages = [s.passage for s in found]
+        answer.passages += [
+            Passage.from_abstract(best, s) for s in pick_passages(best, question, self.engine.idf, limit=1)
+        ]
+        answer.answered = True
+        answer.heading = None
+        answer.empty_reason = None
+        answer.needs_fulltext = None
         answer.text = render_text(answer)
         return answer
 

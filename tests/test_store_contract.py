@@ -523,6 +523,48 @@ def test_deleting_a_paper_takes_its_full_text(store: Store) -> None:
     assert store.fulltext.list() == [] and store.fulltext.passages(a.id) == []
 
 
+def test_full_texts_stream_and_their_version_tells_a_change(store: Store) -> None:
+    """``iter_passages`` reads every passage a page at a time (body sections only when asked),
+    ``passages_at`` reads some by place, and ``version`` changes with every replace, removal and
+    paper deletion (what the library-wide passage index is rebuilt on)."""
+    from bot.store.fulltext import FulltextDoc, PassageRow
+
+    a, b, c = paper("Paper A", ["A"]), paper("Paper B", ["B"]), paper("Paper C", ["C"])
+    store.put_papers([a, b, c])
+    rows = store.fulltext
+    versions = [rows.version()]
+    assert versions[0] == "0:0" and list(rows.iter_passages()) == []
+    for p, n in ((a, 5), (b, 1), (c, 4)):
+        texts = [
+            PassageRow(p.id, 0, "Abstract" if i == 0 else f"{i} Section", i, None, f"{p.id} {i}")
+            for i in range(n)
+        ]
+        rows.replace(p.id, FulltextDoc(p.id, "pdf", "0" * 64, pages=n), texts)
+        versions.append(rows.version())
+    everything = list(rows.iter_passages(batch=2))
+    assert [(r.paper_id, r.ordinal) for r in everything] == sorted(
+        (r.paper_id, r.ordinal) for r in everything
+    )
+    assert len(everything) == 10 and everything[0].text == f"{everything[0].paper_id} 0"
+    body = list(rows.iter_passages(skip_sections=["Abstract", "Front matter"], batch=3))
+    assert len(body) == 7 and all(r.section != "Abstract" for r in body)
+    assert rows.passages_at([(c.id, 3), (a.id, 1), (a.id, 99)]) == [
+        PassageRow(c.id, 3, "3 Section", 3, None, f"{c.id} 3"),
+        PassageRow(a.id, 1, "1 Section", 1, None, f"{a.id} 1"),
+    ]
+    rows.replace(
+        b.id, FulltextDoc(b.id, "html", "1" * 64), [PassageRow(b.id, 0, "1 Intro", None, "S1", "new")]
+    )
+    versions.append(rows.version())
+    assert not rows.remove("nope")
+    versions.append(rows.version())  # nothing removed: unchanged
+    assert rows.remove(b.id)
+    versions.append(rows.version())
+    store.delete_paper(a.id)  # its text goes by cascade, the counter stays: the count tells
+    versions.append(rows.version())
+    assert versions == ["0:0", "1:1", "2:2", "3:3", "4:3", "4:3", "5:2", "5:1"]
+
+
 def test_the_papers_asked_about_since_a_time(store: Store) -> None:
     import datetime as dt
 

@@ -3,7 +3,8 @@ section, page and anchor; stored all or nothing; passages that answer a question
 
 - ``text``: the parsed document, text repair (ligatures, hyphens), limits, ``FulltextError``;
 - ``pdf`` / ``html``: the two parsers;
-- ``passages``: BM25 over a paper's passages, links to the place, the answer's body quotes.
+- ``passages``: BM25 over a paper's passages, links to the place, the answer's body quotes;
+- ``index``: one BM25 index over every body passage of the library, saved beside the paper index.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from bot.fulltext.passages import Scored, body_passages, place_link, with_body_passages
+from bot.fulltext.passages import Scored, body_passages, library_passages, place_link, with_body_passages
 from bot.fulltext.text import MAX_BYTES, FulltextError, ParsedText, pieces, worth_keeping
 from bot.models import Paper
 from bot.store import Store
@@ -25,6 +26,7 @@ __all__ = [
     "attach",
     "attach_file",
     "body_passages",
+    "library_passages",
     "parse_document",
     "place_link",
     "with_body_passages",

@@ -7,15 +7,20 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.answer import pick_passages, render_text
 from bot.models import Answer, Paper, Passage
-from bot.search.analysis import acronyms, analyze, defined_names
+from bot.search.analysis import acronyms, analyze, defined_names, raw_tokens
 from bot.sentences import split_sentences
 from bot.store import Store
 from bot.store.fulltext import FulltextDoc, PassageRow
+from bot.text import STOPWORDS, fold
+
+if TYPE_CHECKING:
+    from bot.fulltext.index import PassageIndex
 
 K1, B = 1.2, 0.75
 # A passage answers when its matched terms weigh this share of the question's terms at least.
@@ -162,6 +167,72 @@ def _rank(
     scored.sort(key=lambda s: -s.score)
     rated = [Scored(first.score(query, Counter(analyze(p.text))), p) for p in others]
     return scored[:k], rated
+
+
+def names_in(question: str) -> list[list[str]]:
+    """The names a question uses, as their terms: words with two capitals or a capital and a
+    digit ("TPUv5p", "RLHF"), and capitalised words after the first ("Gemma"), with a number that
+    follows ("Gemma 3")."""
+    raws = raw_tokens(question)
+    names: list[list[str]] = []
+    for i, raw in enumerate(raws):
+        upper = sum(c.isupper() for c in raw)
+        named = upper >= 2 or (upper and any(c.isdigit() for c in raw)) or (i > 0 and raw[:1].isupper())
+        if not named or fold(raw) in STOPWORDS:
+            continue
+        name = f"{raw} {raws[i + 1]}" if i + 1 < len(raws) and raws[i + 1].isdigit() else raw
+        if terms := analyze(name):
+            names.append(terms)
+    return names
+
+
+def _holds(terms: list[str], name: list[str]) -> bool:
+    """The terms hold the name's terms in a row."""
+    n = len(name)
+    return any(terms[i : i + n] == name for i in range(len(terms) - n + 1))
+
+
+def library_passages(
+    store: Store,
+    index: PassageIndex,
+    question: str,
+    k: int = BODY_PASSAGES,
+    must_hold: Collection[str] = (),
+    depth: int = 20,
+) -> list[Scored]:
+    """The ``k`` body passages of the whole library that best answer ``question`` (BM25 with
+    library-wide statistics, on this module's scale; only passages holding ``MIN_COVERAGE`` of
+    the question's weight, and one of the terms ``must_hold`` when given), best first, at most
+    one per paper; none when none covers it. The names the question uses must be in the
+    passage's paper (its title, abstract or the passage)."""
+    query = list(dict.fromkeys(analyze(question)))
+    found = index.best(query, depth, MIN_COVERAGE, must_hold)
+    if not found:
+        return []
+    places = [index.place(row) for row, _, _ in found]
+    rows = {(r.paper_id, r.ordinal): r for r in store.fulltext.passages_at(places)}
+    papers = {p.id: p for p in store.get_papers(dict.fromkeys(pid for pid, _ in places))}
+    terms, names = set(query), names_in(question)
+    scored: list[Scored] = []
+    for (_, score, _), place in zip(found, places, strict=True):
+        row, paper = rows.get(place), papers.get(place[0])
+        if row is None or paper is None or any(s.passage.paper_id == paper.id for s in scored):
+            continue  # a paper removed since the index was built; a second passage of a paper
+        if names:  # "... Gemma 3 ...": not a passage of Gemma 2, whose words it may share
+            held = analyze(" ".join([paper.label, paper.abstract, row.text]))
+            if not all(_holds(held, name) for name in names):
+                continue
+        passage = Passage(
+            text=focus(row.text, terms),
+            paper_id=row.paper_id,
+            section=row.section,
+            page=row.page,
+            link=place_link(paper, store.fulltext.get(paper.id), row),
+        )
+        scored.append(Scored(score, passage))
+        if len(scored) == k:
+            break
+    return scored
 
 
 # A paper's passages and their statistics, kept for the next question about it (a full text of

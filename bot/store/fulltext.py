@@ -6,13 +6,19 @@ question: ``fulltext fetch --asked`` downloads the texts of this week's). The st
 
 ``replace`` swaps a paper's whole full text in one transaction: a reader sees the old text or the
 new one, never half of either. Deleting a paper takes its full text with it (foreign keys).
+
+``version()`` tells an index of every passage (bot/fulltext/index.py) whether it is stale: a
+counter in the meta table that ``replace`` and ``remove`` bump in their transaction, with the
+number of full texts (deleting a paper drops its text by cascade without bumping the counter, and
+only lowers the count: so an unchanged (counter, count) pair means unchanged texts). Two
+look-ups by primary key, cheap enough to ask before each library-wide search.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
@@ -47,6 +53,10 @@ class PassageRow(NamedTuple):
     anchor: str | None  # the HTML id of its section ("S3"), None in a PDF
     text: str
 
+
+_BUMP = """INSERT INTO meta (key, value) VALUES (?, '1')
+           ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"""
+VERSION_KEY = "fulltext_version"
 
 _DOC = """SELECT d.paper_id, d.kind, d.sha256, d.pages, d.licence, d.source, d.fetched_at, d.arxiv_id, d.added_at,
           (SELECT COUNT(*) FROM passages p WHERE p.paper_id = d.paper_id) FROM fulltexts d"""
@@ -87,12 +97,59 @@ class FulltextRows:
                     "INSERT INTO passages (paper_id, ordinal, section, page, anchor, text) VALUES (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
+            self._run(_BUMP, (VERSION_KEY,))
 
     def remove(self, paper_id: str) -> bool:
         """Forget a paper's full text; False when it had none."""
         with self._atomic():
             self._run("DELETE FROM passages WHERE paper_id = ?", (paper_id,))
-            return bool(self._run("DELETE FROM fulltexts WHERE paper_id = ? RETURNING paper_id", (paper_id,)))
+            removed = bool(
+                self._run("DELETE FROM fulltexts WHERE paper_id = ? RETURNING paper_id", (paper_id,))
+            )
+            if removed:
+                self._run(_BUMP, (VERSION_KEY,))
+            return removed
+
+    def version(self) -> str:
+        """What the stored full texts are, for an index built from them: "counter:count" (see
+        the module's doc); equal versions mean the same texts."""
+        counter = self._run("SELECT value FROM meta WHERE key = ?", (VERSION_KEY,))
+        count = self._run("SELECT COUNT(*) FROM fulltexts", ())
+        return f"{counter[0][0] if counter else 0}:{int(count[0][0])}"
+
+    def iter_passages(self, skip_sections: Sequence[str] = (), batch: int = 2000) -> Iterator[PassageRow]:
+        """Every stored passage, paper by paper in reading order, read ``batch`` at a time (keyset
+        pages: memory stays flat whatever the library holds); passages of ``skip_sections``
+        ("Abstract") are not read."""
+        skip = list(skip_sections)
+        unless = f" AND section NOT IN ({','.join('?' * len(skip))})" if skip else ""
+        sql = (
+            "SELECT paper_id, ordinal, section, page, anchor, text FROM passages"
+            " WHERE (paper_id > ? OR (paper_id = ? AND ordinal > ?))"
+            + unless
+            + " ORDER BY paper_id, ordinal LIMIT ?"
+        )
+        last, after = "", -1
+        while rows := self._run(sql, (last, last, after, *skip, batch)):
+            for r in rows:
+                yield PassageRow(r[0], int(r[1]), r[2], _int(r[3]), r[4], r[5])
+            last, after = rows[-1][0], int(rows[-1][1])
+            if len(rows) < batch:
+                return
+
+    def passages_at(self, places: Sequence[tuple[str, int]]) -> builtins.list[PassageRow]:
+        """The passages at these (paper id, ordinal) places, in the order asked (a place that no
+        longer holds one is left out)."""
+        found: dict[tuple[str, int], PassageRow] = {}
+        for start in range(0, len(places), 200):
+            chunk = places[start : start + 200]
+            where = " OR ".join(["(paper_id = ? AND ordinal = ?)"] * len(chunk))
+            params = [v for place in chunk for v in place]
+            for r in self._run(
+                f"SELECT paper_id, ordinal, section, page, anchor, text FROM passages WHERE {where}", params
+            ):
+                found[(r[0], int(r[1]))] = PassageRow(r[0], int(r[1]), r[2], _int(r[3]), r[4], r[5])
+        return [found[p] for p in places if p in found]
 
     def get(self, paper_id: str) -> FulltextDoc | None:
         rows = self._run(_DOC + " WHERE d.paper_id = ?", (paper_id,))

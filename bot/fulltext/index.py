@@ -1,0 +1,214 @@
+"""One BM25 index over the body passages of every full text in the library, so that a question
+that names no paper ("what batch size of 384 ...?") can be answered from whichever body says it.
+
+Its documents are the stored passages (body sections only: the abstract is quoted from the
+paper's record), read in one streaming pass (``store.fulltext.iter_passages``) into a
+``LexicalBuilder``; beside the postings, two per-passage arrays (which paper, which passage of
+it) and the papers' ids. Saved beside the paper index (``<index folder>.passages``, built in a
+temp folder and renamed into place as ``bot.search.build`` does) with a meta naming the database
+and the full-text version it was built from (``store.fulltext.version()``); loaded memory-mapped
+when both match, rebuilt when full texts were added, replaced or removed since.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.fulltext.passages import _NOT_BODY
+from bot.search.lexical import K1, LexicalBuilder, LexicalIndex
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+FORMAT = 1  # bump when the saved layout changes
+BATCH = 2048  # passages analysed at a time
+NOT_BODY = sorted(_NOT_BODY)  # the abstract is quoted from the paper's record
+
+
+@dataclass
+class PassageIndex:
+    """BM25 over every body passage; row i is passage ``seqs[i]`` of paper ``paper_ids[papers[i]]``."""
+
+    lexical: LexicalIndex
+    paper_ids: list[str]
+    papers: np.ndarray  # int32 per passage: its paper's place in ``paper_ids``
+    seqs: np.ndarray  # int32 per passage: its ordinal in the paper's reading order
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.lexical.size)
+
+    def place(self, row: int) -> tuple[str, int]:
+        """(paper id, ordinal) of an indexed passage."""
+        return self.paper_ids[int(self.papers[row])], int(self.seqs[row])
+
+    def idf(self, term: str) -> float:
+        return self.lexical.idf(term)
+
+    def best(
+        self, query: list[str], k: int, min_coverage: float, must_hold: Collection[str] = ()
+    ) -> list[tuple[int, float, float]]:
+        """The ``k`` passages with the best BM25 score for the query terms among those holding at
+        least ``min_coverage`` of the query's weight (idf, a term no passage holds weighing as
+        the rarest) and, when given, one of the terms ``must_hold``, as (row, score, coverage),
+        best first. Scores are on the scale of bot.fulltext.passages (BM25 with the (k1 + 1)
+        factor)."""
+        if not query or not self.size:
+            return []
+        weights = [self.idf(t) for t in query]
+        wanted = sum(weights)
+        if wanted <= 0:
+            return []
+        held = self.lexical.scores(query, weights=weights) / np.float32(wanted)
+        scores = self.lexical.scores(query)
+        scores[held < min_coverage] = 0.0
+        if must_hold:
+            holding = np.zeros(self.size, dtype=bool)
+            for term in must_hold:
+                holding[self.lexical.docs_with(term)] = True
+            scores[~holding] = 0.0
+        rows = np.flatnonzero(scores > 0)
+        if rows.size > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        ranked = sorted(rows.tolist(), key=lambda r: (-float(scores[r]), r))
+        return [(r, float(scores[r]) * (K1 + 1), float(held[r])) for r in ranked]
+
+
+def passage_folder(index_folder: Path | None) -> Path | None:
+    """Where a database's passage index is saved: beside its paper index, not inside it (a
+    rebuild of the paper index replaces that folder whole)."""
+    return None if index_folder is None else index_folder.with_name(index_folder.name + ".passages")
+
+
+def build(store: Store, folder: Path | None = None) -> PassageIndex:
+    """The index of every stored body passage, in one pass; with ``folder`` (a fresh temp folder)
+    its postings are written there and mapped back."""
+    builder = LexicalBuilder()
+    ids: dict[str, int] = {}
+    papers: list[int] = []
+    seqs: list[int] = []
+    rows = store.fulltext.iter_passages(skip_sections=NOT_BODY, batch=BATCH)
+    while chunk := list(itertools.islice(rows, BATCH)):
+        builder.add_texts([r.text for r in chunk])
+        for r in chunk:
+            papers.append(ids.setdefault(r.paper_id, len(ids)))
+            seqs.append(r.ordinal)
+    lexical = builder.finish(folder / "lexical" if folder else None)
+    return PassageIndex(lexical, list(ids), np.array(papers, dtype=np.int32), np.array(seqs, dtype=np.int32))
+
+
+def _save(index: PassageIndex, folder: Path, tmp: Path) -> None:
+    np.save(tmp / "papers.npy", index.papers)
+    np.save(tmp / "seqs.npy", index.seqs)
+    (tmp / "paper_ids.json").write_text(json.dumps(index.paper_ids))
+    (tmp / "meta.json").write_text(json.dumps({**index.meta, "format": FORMAT}))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load(folder: Path) -> PassageIndex:
+    meta = json.loads((folder / "meta.json").read_text())
+    return PassageIndex(
+        LexicalIndex.load(folder / "lexical"),
+        json.loads((folder / "paper_ids.json").read_text()),
+        np.load(folder / "papers.npy", mmap_mode="r"),
+        np.load(folder / "seqs.npy", mmap_mode="r"),
+        {k: v for k, v in meta.items() if k != "format"},
+    )
+
+
+def saved_meta(folder: Path) -> dict[str, object] | None:
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+
+
+def rebuild(store: Store, folder: Path | None, meta: dict[str, object]) -> PassageIndex:
+    """A full build, saved to ``folder`` (atomically: a reader sees the old index or the new)."""
+    if folder is None:
+        index = build(store)
+        index.meta = meta
+        return index
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".passages-", dir=folder.parent))
+    except OSError:
+        log.warning("could not save the passage index beside %s", folder, exc_info=True)
+        index = build(store)
+        index.meta = meta
+        return index
+    try:
+        index = build(store, tmp)
+        index.meta = meta
+        _save(index, folder, tmp)
+    except OSError:
+        log.warning("could not save the passage index to %s", folder, exc_info=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # the index maps files there: POSIX keeps them
+        index = build(store)
+        index.meta = meta
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return index
+
+
+class PassageIndexes:
+    """A process's passage index, kept current: ``current()`` asks the store for its full-text
+    version, and returns the index in memory when it was built from that version, else the
+    saved one when it was, else a new build (saved for the next process)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._index: PassageIndex | None = None
+        self._lock = threading.Lock()
+        self.builds = 0  # how many times this process built it (tests: reused, not rebuilt)
+
+    def current(self) -> PassageIndex | None:
+        """The index of the library's body passages now; None when there are no full texts."""
+        meta: dict[str, object] = {
+            "store_id": self.store.store_id(),
+            "fulltext_version": self.store.fulltext.version(),
+        }
+        if str(meta["fulltext_version"]).endswith(":0"):
+            return None
+        index = self._index
+        if index is not None and index.meta == meta:
+            return index
+        with self._lock:
+            if self._index is not None and self._index.meta == meta:
+                return self._index
+            folder = passage_folder(self.store.index_folder())
+            self._index = self._saved(folder, meta)
+            if self._index is None:
+                self._index = rebuild(self.store, folder, meta)
+                self.builds += 1
+            return self._index
+
+    @staticmethod
+    def _saved(folder: Path | None, meta: dict[str, object]) -> PassageIndex | None:
+        if folder is None:
+            return None
+        saved = saved_meta(folder)
+        if saved is None or {k: v for k, v in saved.items() if k != "format"} != meta:
+            return None
+        try:
+            return load(folder)
+        except (OSError, ValueError, KeyError):
+            log.warning("passage index at %s is unreadable: rebuilding it", folder)
+            return None
