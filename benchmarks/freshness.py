@@ -97,7 +97,9 @@ class BatchSearch:
     def peak_rss_mb(self) -> float:
         """The running process's peak resident memory so far (VmHWM)."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return round(int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM")).split()[1]) / 1024, 1)
+        return round(
+            int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM")).split()[1]) / 1024, 1
+        )
 
     def close(self) -> None:
         assert self.process.stdin is not None

@@ -1,7 +1,7 @@
 """The library-wide passage index (bot/fulltext/index.py): a question that names no paper, whose
 answer is in no abstract but in a paper's body, is answered from that body (the paper first, the
 passage quoted with its section, page and link); the index is saved beside the paper index,
-reused while the full texts are unchanged and rebuilt when one is added; through ``ask --json``
+reused while the full texts are unchanged and extended by a segment when one is added; through ``ask --json``
 too. Built from tests/test_fulltext.py's WARP PDF and Gemma 2 HTML. Never the network."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from bot.fulltext import attach
-from bot.fulltext.index import passage_folder
+from bot.fulltext.index import build, passage_folder
+from bot.search.analysis import analyze
 from bot.service import PaperService
 from bot.store import SQLiteStore
 from tests.test_cli_errors import paperbot
@@ -110,7 +111,9 @@ def test_a_question_about_a_named_paper_keeps_to_that_paper(store: SQLiteStore) 
     assert named.hits[0].paper.title.startswith("WARP") and "batch size of 128" in named.passages[0].text
 
 
-def test_the_index_is_saved_reused_and_rebuilt_when_a_text_is_added(store: SQLiteStore) -> None:
+def test_the_index_is_saved_reused_and_extended_when_a_text_is_added(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     service = PaperService(store, embedder=False)
     assert service.ask(BATCH_QUESTION).answered and service.passage_indexes.builds == 1
     folder = passage_folder(store.index_folder())
@@ -146,12 +149,16 @@ def test_the_index_is_saved_reused_and_rebuilt_when_a_text_is_added(store: SQLit
     )
     attach(store, warm, page.encode(), source="warm.html")
     answer = service.ask(DROPOUT_QUESTION)
-    assert (
-        service.passage_indexes.builds == 2
-        and json.loads((folder / "meta.json").read_text())["fulltext_version"]
-        == store.fulltext.version()
-        == "3:3"
-    )
+    extended = service.passage_indexes.current()
+    assert extended is not None and extended.base is not None  # a segment, not a rebuild
+    assert service.passage_indexes.builds == 1 and store.fulltext.version() == "3:3"
+    assert json.loads((folder / "meta.json").read_text())["fulltext_version"] == "2:2"  # the base
+    fresh = build(store)  # BM25 across the segments: the scores of a fresh build
+    for question in (DROPOUT_QUESTION, BATCH_QUESTION, CHIPS_QUESTION):
+        terms = analyze(question)
+        ours = {extended.place(r): round(s, 4) for r, s, _ in extended.best(terms, 5, 0.2)}
+        theirs = {fresh.place(r): round(s, 4) for r, s, _ in fresh.best(terms, 5, 0.2)}
+        assert ours == theirs and ours
     assert answer.answered and answer.hits[0].paper.id == warm.id
     assert (
         answer.passages[0].text == DROPOUT_FACT
@@ -160,7 +167,12 @@ def test_the_index_is_saved_reused_and_rebuilt_when_a_text_is_added(store: SQLit
 
     store.fulltext.remove(warm.id)  # gone from the index too
     assert not any(p.paper_id == warm.id for p in service.ask(DROPOUT_QUESTION).passages)
-    assert service.passage_indexes.builds == 3
+    assert service.passage_indexes.builds == 1
+    monkeypatch.setattr("bot.fulltext.index.MERGE_MIN", 0)  # changes that outgrow the base: rebuilt
+    attach(store, warm, page.encode(), source="warm.html")
+    assert service.ask(DROPOUT_QUESTION).hits[0].paper.id == warm.id
+    assert service.passage_indexes.builds == 2
+    assert json.loads((folder / "meta.json").read_text())["fulltext_version"] == store.fulltext.version()
     assert not list(folder.parent.glob(".passages-*"))  # no temp folder left behind
 
 
@@ -189,7 +201,5 @@ def test_ask_json_answers_from_any_body(db: Path, tmp_path: Path, warp_pdf: Path
     assert answer["answered"] is True and answer["results"][0]["title"].startswith("Gemma 2:")
     assert "6144 chips" in answer["passages"][0]["text"]
     assert answer["passages"][0]["link"] == f"https://arxiv.org/html/{GEMMA_ARXIV}#S3.SS1"
-    rebuilt = json.loads((Path(f"{db}.index.passages") / "meta.json").read_text())
-    assert (
-        rebuilt["fulltext_version"] != saved["fulltext_version"] and rebuilt["store_id"] == saved["store_id"]
-    )
+    # The second text went into a segment: the saved index is still the first one's.
+    assert json.loads((Path(f"{db}.index.passages") / "meta.json").read_text()) == saved

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +27,16 @@ import numpy as np
 
 from bot.fulltext.passages import _NOT_BODY
 from bot.search.lexical import K1, LexicalBuilder, LexicalIndex
+from bot.search.segments import LexicalSegments
 from bot.store import Store
+from bot.store.fulltext import PassageRow
 
 log = logging.getLogger(__name__)
-FORMAT = 1  # bump when the saved layout changes
+FORMAT = 2  # bump when the saved layout changes
+# Full texts added or replaced since the saved index go into a segment of their own; past this
+# many texts and this share of the saved ones, the index is rebuilt whole and saved.
+MERGE_MIN = 200
+MERGE_SHARE = 0.1
 BATCH = 2048  # passages analysed at a time
 NOT_BODY = sorted(_NOT_BODY)  # the abstract is quoted from the paper's record
 
@@ -44,6 +50,8 @@ class PassageIndex:
     papers: np.ndarray  # int32 per passage: its paper's place in ``paper_ids``
     seqs: np.ndarray  # int32 per passage: its ordinal in the paper's reading order
     meta: dict[str, object] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # paper id -> the indexed text's identity
+    base: PassageIndex | None = None  # the saved index this one extends with a segment
 
     @property
     def size(self) -> int:
@@ -91,27 +99,65 @@ def passage_folder(index_folder: Path | None) -> Path | None:
     return None if index_folder is None else index_folder.with_name(index_folder.name + ".passages")
 
 
-def build(store: Store, folder: Path | None = None) -> PassageIndex:
-    """The index of every stored body passage, in one pass; with ``folder`` (a fresh temp folder)
-    its postings are written there and mapped back."""
+def identities(store: Store) -> dict[str, str]:
+    """Paper id -> what its stored full text is (content hash and when it was added)."""
+    return {doc.paper_id: f"{doc.sha256}@{doc.added_at}" for doc in store.fulltext.list()}
+
+
+def build(store: Store, folder: Path | None = None, only: Collection[str] | None = None) -> PassageIndex:
+    """The index of every stored body passage (or of the papers ``only`` names), in one pass;
+    with ``folder`` (a fresh temp folder) its postings are written there and mapped back."""
+    texts = identities(store)
     builder = LexicalBuilder()
     ids: dict[str, int] = {}
     papers: list[int] = []
     seqs: list[int] = []
-    rows = store.fulltext.iter_passages(skip_sections=NOT_BODY, batch=BATCH)
+    if only is None:
+        rows: Iterator[PassageRow] = store.fulltext.iter_passages(skip_sections=NOT_BODY, batch=BATCH)
+    else:
+        chosen = sorted(only)
+        texts = {pid: texts[pid] for pid in chosen if pid in texts}
+        rows = (r for pid in chosen for r in store.fulltext.passages(pid) if r.section not in _NOT_BODY)
     while chunk := list(itertools.islice(rows, BATCH)):
         builder.add_texts([r.text for r in chunk])
         for r in chunk:
             papers.append(ids.setdefault(r.paper_id, len(ids)))
             seqs.append(r.ordinal)
     lexical = builder.finish(folder / "lexical" if folder else None)
-    return PassageIndex(lexical, list(ids), np.array(papers, dtype=np.int32), np.array(seqs, dtype=np.int32))
+    return PassageIndex(
+        lexical, list(ids), np.array(papers, dtype=np.int32), np.array(seqs, dtype=np.int32), texts=texts
+    )
+
+
+def extended(base: PassageIndex, store: Store, meta: dict[str, object]) -> PassageIndex | None:
+    """``base`` with a segment of the full texts added or replaced since it was built, the
+    passages of replaced and removed texts masked in it, BM25 across both with the statistics
+    of the live passages (bot.search.segments); None when the changes outgrow it (more than
+    MERGE_MIN texts and MERGE_SHARE of it): then it is rebuilt."""
+    now = identities(store)
+    changed = {pid for pid, text in now.items() if base.texts.get(pid) != text}
+    gone = {pid for pid in base.texts if pid not in now}
+    if len(changed) + len(gone) > max(MERGE_MIN, int(len(base.texts) * MERGE_SHARE)):
+        return None
+    segment = build(store, only=changed)
+    stale = [i for i, pid in enumerate(base.paper_ids) if pid in changed or pid in gone]
+    dead = np.concatenate([np.isin(base.papers, stale), np.zeros(segment.size, dtype=bool)])
+    return PassageIndex(
+        LexicalSegments([base.lexical, segment.lexical], dead if dead.any() else None),
+        [*base.paper_ids, *segment.paper_ids],
+        np.concatenate([base.papers, segment.papers + len(base.paper_ids)]).astype(np.int32),
+        np.concatenate([base.seqs, segment.seqs]).astype(np.int32),
+        meta,
+        {**{pid: t for pid, t in base.texts.items() if pid not in gone}, **segment.texts},
+        base,
+    )
 
 
 def _save(index: PassageIndex, folder: Path, tmp: Path) -> None:
     np.save(tmp / "papers.npy", index.papers)
     np.save(tmp / "seqs.npy", index.seqs)
     (tmp / "paper_ids.json").write_text(json.dumps(index.paper_ids))
+    (tmp / "texts.json").write_text(json.dumps(index.texts))
     (tmp / "meta.json").write_text(json.dumps({**index.meta, "format": FORMAT}))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
@@ -128,6 +174,7 @@ def load(folder: Path) -> PassageIndex:
         np.load(folder / "papers.npy", mmap_mode="r"),
         np.load(folder / "seqs.npy", mmap_mode="r"),
         {k: v for k, v in meta.items() if k != "format"},
+        json.loads((folder / "texts.json").read_text()),
     )
 
 
@@ -194,18 +241,21 @@ class PassageIndexes:
             if self._index is not None and self._index.meta == meta:
                 return self._index
             folder = passage_folder(self.store.index_folder())
-            self._index = self._saved(folder, meta)
+            base = self._index.base or self._index if self._index is not None else self._saved(folder)
+            if base is not None and base.meta == meta:
+                self._index = base
+            elif base is not None and base.meta.get("store_id") == meta["store_id"]:
+                self._index = extended(base, self.store, meta)
+            else:
+                self._index = None
             if self._index is None:
                 self._index = rebuild(self.store, folder, meta)
                 self.builds += 1
             return self._index
 
     @staticmethod
-    def _saved(folder: Path | None, meta: dict[str, object]) -> PassageIndex | None:
-        if folder is None:
-            return None
-        saved = saved_meta(folder)
-        if saved is None or {k: v for k, v in saved.items() if k != "format"} != meta:
+    def _saved(folder: Path | None) -> PassageIndex | None:
+        if folder is None or saved_meta(folder) is None:
             return None
         try:
             return load(folder)
