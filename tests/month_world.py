@@ -237,13 +237,16 @@ class StandIn:
                     stand_in.served += not refuse
                     body = b"busy" if refuse else stand_in.month.rss(category, stand_in.now)
                 time.sleep(0.03)  # a little latency, so that kills land mid-fetch too
-                self.send_response(503 if refuse else 200)
-                self.send_header("Content-Type", "text/plain" if refuse else "application/rss+xml")
-                if refuse:
-                    self.send_header("Retry-After", "0")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(503 if refuse else 200)
+                    self.send_header("Content-Type", "text/plain" if refuse else "application/rss+xml")
+                    if refuse:
+                        self.send_header("Retry-After", "0")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except ConnectionError:
+                    pass  # the fetch was killed while it read
 
             def log_message(self, *args: object) -> None:
                 pass

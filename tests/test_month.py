@@ -233,7 +233,8 @@ def test_a_month_of_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             if now.hour == 0:  # a new day: its 20 questions, old papers' titles and today's
                 today = month.new_on(now.date())
                 new_titles = {p.title for p in today}
-                picks = rng.sample(old_pool, 12) + [p.title for p in rng.sample(today, min(8, len(today)))]
+                fresh = [p.title for p in rng.sample(today, min(8, len(today)))]  # none at weekends
+                picks = rng.sample(old_pool, QUESTIONS_A_DAY - len(fresh)) + fresh
                 rng.shuffle(picks)
                 questions[:] = picks
                 arrived_before = set(known)
