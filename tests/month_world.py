@@ -123,7 +123,9 @@ class Month:
         if r.random() < 0.08:
             authors.insert(r.randrange(len(authors) + 1), FOLLOWED)
         title = self._title(survey)
-        paper = Paper(f"{prefix}.{self._serial[prefix]:05d}", title, list(dict.fromkeys(authors)), categories, day)
+        paper = Paper(
+            f"{prefix}.{self._serial[prefix]:05d}", title, list(dict.fromkeys(authors)), categories, day
+        )
         paper.versions.append(Version(1, self._abstract(title, 1), day))
         self.papers[paper.arxiv_id] = paper
         return paper
@@ -137,7 +139,9 @@ class Month:
         fresh: list[Paper] = []
         for _ in range(r.randint(7, 11)):
             cross = ["cs.CL"] if r.random() < 0.15 else []
-            fresh.append(self._paper(day, ["cs.LG", *cross, "stat.ML"][: 1 + len(cross) + (r.random() < 0.2)]))
+            fresh.append(
+                self._paper(day, ["cs.LG", *cross, "stat.ML"][: 1 + len(cross) + (r.random() < 0.2)])
+            )
         for _ in range(r.randint(4, 7)):
             cross = ["cs.LG"] if r.random() < 0.3 else []
             fresh.append(self._paper(day, ["cs.CL", *cross], survey=r.random() < 0.1))
@@ -147,14 +151,19 @@ class Month:
                     kind = "new" if category == paper.primary else "cross"
                     self._listing(day, category).items.append((paper, paper.versions[0], kind))
         # stat.ML papers come from a saved API response (`paperbot ingest`), some cross-listed
-        api = [self._paper(day, ["stat.ML", *(["cs.LG"] if r.random() < 0.4 else [])]) for _ in range(r.randint(2, 4))]
+        api = [
+            self._paper(day, ["stat.ML", *(["cs.LG"] if r.random() < 0.4 else [])])
+            for _ in range(r.randint(2, 4))
+        ]
         self.api_files[day] = [(p, p.versions[0]) for p in api]
         for paper in api:
             if "cs.LG" in paper.categories:
                 self._listing(day, "cs.LG").items.append((paper, paper.versions[0], "cross"))
         # replacements: a new version (a changed abstract) of papers announced on earlier days
         for paper in r.sample(earlier, min(len(earlier), r.randint(2, 5))):
-            version = Version(paper.newest.number + 1, self._abstract(paper.title, paper.newest.number + 1), day)
+            version = Version(
+                paper.newest.number + 1, self._abstract(paper.title, paper.newest.number + 1), day
+            )
             paper.versions.append(version)
             self.replacements += 1
             if paper.primary == "stat.ML":
@@ -188,7 +197,9 @@ class Month:
 
     def atom(self, day: dt.date) -> bytes:
         entries = "".join(_atom_entry(paper, version) for paper, version in self.api_files[day])
-        return f'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n{entries}</feed>\n'.encode()
+        return (
+            f'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n{entries}</feed>\n'.encode()
+        )
 
 
 def _rss_item(paper: Paper, version: Version, kind: str, stamp: str) -> str:
