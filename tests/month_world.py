@@ -120,7 +120,7 @@ class Month:
         self._serial[prefix] = self._serial.get(prefix, 0) + 1
         r = self.rng
         authors = [f"{r.choice(_FIRST)} {r.choice(_LAST)}" for _ in range(r.randint(1, 4))]
-        if r.random() < 0.08:
+        if r.random() < 0.12:
             authors.insert(r.randrange(len(authors) + 1), FOLLOWED)
         title = self._title(survey)
         paper = Paper(

@@ -50,7 +50,7 @@ SEED = int(os.environ.get("PAPERBOT_MONTH_SEED", "17"))
 START = dt.datetime(2026, 10, 12, tzinfo=dt.UTC)
 DAYS = int(os.environ.get("PAPERBOT_MONTH_DAYS", "30"))
 FETCH_HOURS = (0, 6, 12, 18)
-INGEST_HOUR = 20  # the day's stat.ML API response is saved at 18:00 UTC
+INGEST_HOUR = 6  # the morning cron ingests the API responses saved since (at 18:00 UTC)
 KILL_RATE = 0.3  # of the subprocess runs
 DIGEST_CRASH_RATE = 0.25  # of the bot's digest runs with something due
 OUTAGE_RATE = 0.05  # of the hours in which arXiv answers nothing but 503
@@ -61,7 +61,7 @@ CHANNELS = [
         channel_id=1,
         time="08:00",
         tz="Europe/Paris",
-        profile=Profile(authors=[], categories=["cs.LG"], max_papers=100),
+        profile=Profile(authors=[FOLLOWED], categories=["cs.LG"], max_papers=100),
     ),
     Subscription(
         channel_id=2,
@@ -242,6 +242,15 @@ def test_a_month_of_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             elif top != title:
                 figures.old_misses.append(f"{title!r} -> {top!r}")
 
+        saved: set[dt.date] = set()
+
+        def save(day: dt.date) -> Path:
+            """The stat.ML API response of ``day``, saved to a file for `paperbot ingest`."""
+            path = tmp_path / f"stat-ml-{day}.xml"
+            path.write_bytes(month.atom(day))
+            saved.add(day)
+            return path
+
         def found_by_title(now: dt.datetime, before: set[str]) -> set[str]:
             """Each paper that arrived since ``before`` is the top hit for its title; returns the
             arXiv ids stored now."""
@@ -272,10 +281,9 @@ def test_a_month_of_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
                 run(step, command)
             if now.hour in FETCH_HOURS:
                 run(f"fetch {now:%m-%d %H}", fetch)
-            if now.hour == INGEST_HOUR and now.date() in month.api_files:
-                saved = tmp_path / f"stat-ml-{now:%Y-%m-%d}.xml"
-                saved.write_bytes(month.atom(now.date()))
-                run(f"ingest {now:%m-%d}", [*base, "ingest", str(saved)])
+            if now.hour == INGEST_HOUR:  # yesterday's (Friday's on Monday), dated the day before
+                for day in [d for d in month.api_files if d < now.date() and d not in saved]:
+                    run(f"ingest {day:%m-%d}", [*base, "ingest", str(save(day))])
             if bot.runner.due(now) and bot.service._version < reader.corpus_version():
                 figures.stale_plans += 1  # the digest brings the bot's index up to date first
             crash = rng.choice(["before_commit", "before_send", "after_send"])
@@ -290,7 +298,10 @@ def test_a_month_of_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
         # The storm is over: what is still pending runs, and the next day's digests go out.
         arxiv.down, arxiv.error_rate = False, 0.0
-        for command in pending.values():
+        for command in [
+            *pending.values(),
+            *([*base, "ingest", str(save(d))] for d in month.api_files if d not in saved),
+        ]:
             subprocess.run(command, env=env, capture_output=True, timeout=120, check=True)
         settle(live, reader)
         late = found_by_title(START + dt.timedelta(days=DAYS), known) - known
