@@ -61,7 +61,7 @@ CHANNELS = [
         channel_id=1,
         time="08:00",
         tz="Europe/Paris",
-        profile=Profile(authors=[FOLLOWED], categories=["cs.LG"], max_papers=100),
+        profile=Profile(authors=[], categories=["cs.LG", "stat.ML"], max_papers=100),
     ),
     Subscription(
         channel_id=2,
