@@ -194,6 +194,20 @@ class PaperService:
             self._watcher = _watch(self)
         return self._engine
 
+    def current_engine(self) -> Retriever:
+        """The index with every paper stored so far, built now when a background refresh has not
+        caught up yet: for batch work that must not plan from the index about to be replaced (the
+        digest), where questions take ``engine`` and never wait."""
+        _ = self.engine  # also starts a long-running process's watcher
+        version = self.store.corpus_version()
+        with self._lock:
+            if self._engine is None or self._version < version:
+                engine = self._build_engine()
+                self._engine, self._version = engine, version
+            else:
+                engine = self._engine
+        return engine
+
     def _refresh_in_background(self) -> None:
         with self._lock:
             if self._refresher is not None and self._refresher.is_alive():

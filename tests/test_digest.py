@@ -453,3 +453,43 @@ def test_exclude_keywords_leave_papers_out(service: PaperService) -> None:
         Profile(categories=["cs.LG"], exclude_keywords=["surveys"]), since=MONDAY, today=MONDAY
     )
     assert "survey1" in [i.id for i in surveyed]  # whole words only
+
+
+def test_a_long_running_bot_plans_with_the_papers_stored_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper that arrives late (dated yesterday, stored after yesterday's digest) is in today's
+    digest even while the bot's index is still being refreshed in the background: tomorrow's
+    window starts today, so a digest planned from the old index would never post it."""
+    import threading
+
+    from bot import service as service_module
+
+    path = tmp_path / "db.sqlite"
+    with SQLiteStore(path) as writer:
+        ingest_paths(writer, [SEEDS])
+    bot = PaperService(SQLiteStore(path), embedder=False, background_refresh=True)
+    subscribe(bot)
+    runner, post = DigestRunner(bot), Recorder()
+    sunday = MONDAY - dt.timedelta(days=1)
+    assert runner.run_due(at(sunday, 9), post) == []  # nothing new: recorded as empty
+    release = threading.Event()
+    real_build = PaperService._build_engine
+
+    def slow_background_build(self: PaperService, merge: bool = True):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "index-refresh":
+            release.wait(10)  # the refresh in the background takes its time
+        return real_build(self, merge)
+
+    monkeypatch.setattr(PaperService, "_build_engine", slow_background_build)
+    monkeypatch.setattr(service_module, "VERSION_CHECK_SECONDS", 0.0)
+    late = arxiv_paper(1, sunday)
+    with SQLiteStore(path) as writer:  # cron's fetch, in another process
+        writer.put_papers([late])
+    try:
+        runner.run_due(at(MONDAY, 9), post)
+    finally:
+        release.set()
+    bot.wait_for_refresh(10)
+    runner.run_due(at(MONDAY + dt.timedelta(days=1), 9), post)
+    assert post.papers() == [late.id]

@@ -56,7 +56,9 @@ class DigestRunner:
         self.book = DigestBook(service.store)
 
     def candidates(self, since: dt.date, until: dt.date) -> list[Paper]:
-        ids = self.service.engine.newest(Filters(since=since, until=until), None, MAX_CANDIDATES)
+        # A current index: a paper stored before this plan whose date is before today would fall
+        # out of tomorrow's window if the bot's background refresh had not taken it in yet.
+        ids = self.service.current_engine().newest(Filters(since=since, until=until), None, MAX_CANDIDATES)
         return self.store.get_papers(ids)
 
     def library(self, channel_id: int | None = None) -> list[Paper]:
