@@ -493,3 +493,21 @@ def test_a_long_running_bot_plans_with_the_papers_stored_before_it(
     bot.wait_for_refresh(10)
     runner.run_due(at(MONDAY + dt.timedelta(days=1), 9), post)
     assert post.papers() == [late.id]
+
+
+def test_a_paper_stored_after_the_digest_that_follows_its_date_comes_in_the_next_one(
+    service: PaperService,
+) -> None:
+    """A paper dated Saturday that arrives after Sunday's digest (a listing fetched late, an ingest
+    killed and re-run after the digest hour) is outside Monday's window (from Sunday): it comes
+    as a late arrival, once."""
+    subscribe(service)
+    runner, post = DigestRunner(service), Recorder()
+    sunday = MONDAY - dt.timedelta(days=1)
+    assert runner.run_due(at(sunday, 9), post) == []  # nothing new: recorded as empty
+    late, old = arxiv_paper(1, sunday - dt.timedelta(days=1)), arxiv_paper(2, sunday - dt.timedelta(days=30))
+    service.store.put_papers([late, old])  # old: stored late too, but dated before any lookback
+    service.invalidate()
+    runner.run_due(at(MONDAY, 9), post)
+    runner.run_due(at(MONDAY + dt.timedelta(days=1), 9), post)
+    assert post.papers() == [late.id]

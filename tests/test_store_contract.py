@@ -356,9 +356,23 @@ def test_digest_days_are_claimed_once(opener: Opener) -> None:
         rows.finish(1, day, [], "[]")
         assert rows.status(1, day) == "empty" and rows.previous_day(1, "2026-03-03") == day
         assert rows.previous_day(2, "2026-03-03") is None  # only claimed, never finished
+        claimed = rows.claimed_at(1, day)
+        assert claimed is not None and dt.datetime.fromisoformat(claimed).tzinfo is not None
+        assert rows.claimed_at(1, "2026-03-09") is None
     finally:
         store.close()
         other.close()
+
+
+def test_papers_by_when_they_were_first_stored(store: Store) -> None:
+    a, b = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"])
+    store.put_papers([a])
+    time.sleep(1.1)  # SQLite's stored times have seconds
+    between = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    store.put_papers([b, a.model_copy(update={"abstract": "Replaced."})])  # a replacement keeps its time
+    assert store.added_since(between) == [b.id]
+    assert store.added_since("2000-01-01T00:00:00+00:00") == sorted([a.id, b.id])
 
 
 def test_concurrent_claims_under_the_digest_lock_give_one_winner(opener: Opener) -> None:

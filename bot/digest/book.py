@@ -69,6 +69,10 @@ class DigestBook:
         """The latest earlier day this channel had a digest (posted, or recorded as empty)."""
         return self.rows.previous_day(channel_id, before)
 
+    def claimed_at(self, channel_id: int, day: str) -> str | None:
+        """When a day's digest was claimed (it was planned just before)."""
+        return self.rows.claimed_at(channel_id, day)
+
     def finish(
         self, channel_id: int, day: str, paper_ids: list[str], items_json: str, confirmed: bool = True
     ) -> None:

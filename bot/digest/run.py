@@ -38,6 +38,9 @@ from bot.service import PaperService
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES = 5000
+# A digest is claimed just after it is planned: papers stored this long before the claim count as
+# arrived after the plan (one that the plan did see is in the channel's posted set or was ranked out).
+PLAN_MARGIN = dt.timedelta(minutes=10)
 
 
 class ChannelUnavailable(Exception):
@@ -83,11 +86,29 @@ class DigestRunner:
             else day - dt.timedelta(days=sub.profile.lookback_days)
         )
         posted = self.book.posted_ids(sub.channel_id)
-        fresh = [p for p in self.candidates(since, day) if p.id not in posted]
+        candidates = self.candidates(since, day)
+        if previous:
+            candidates += self.late_arrivals(sub, previous, since)
+        fresh = [p for p in {p.id: p for p in candidates}.values() if p.id not in posted]
         items = rank(fresh, sub.profile, self.library(sub.channel_id), self.service.embedder)
         return Digest(
             channel=sub.channel_id, date=day.isoformat(), items=items, window_start=since.isoformat()
         )
+
+    def late_arrivals(self, sub: Subscription, previous: str, since: dt.date) -> list[Paper]:
+        """Papers dated before this digest's window (within the profile's lookback) but stored
+        after the channel's previous digest was planned: a listing fetched late, an ingest killed
+        and re-run after the digest hour. The window alone would never offer them again."""
+        claimed = self.book.claimed_at(sub.channel_id, previous)
+        if claimed is None:
+            return []
+        planned = (dt.datetime.fromisoformat(claimed) - PLAN_MARGIN).isoformat(timespec="seconds")
+        earliest = since - dt.timedelta(days=sub.profile.lookback_days)
+        return [
+            p
+            for p in self.store.get_papers(self.store.added_since(planned))
+            if p.date is not None and earliest <= p.date < since
+        ]
 
     def due(self, now: dt.datetime) -> list[tuple[Subscription, dt.date]]:
         found = []

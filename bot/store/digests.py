@@ -87,6 +87,13 @@ class DigestRows:
         )
         return rows[0][0] if rows and rows[0][0] else None
 
+    def claimed_at(self, channel_id: int, day: str) -> str | None:
+        """When the (channel, day) digest was claimed, just after it was planned."""
+        rows = self._run(
+            "SELECT claimed_at FROM digests WHERE channel_id = ? AND digest_date = ?", (channel_id, day)
+        )
+        return str(rows[0][0]) if rows else None
+
     def finish(
         self, channel_id: int, day: str, paper_ids: list[str], items_json: str, confirmed: bool = True
     ) -> None:

@@ -207,6 +207,9 @@ class PostgresStore:
         )
         return [Paper.model_validate_json(row[0]) for row in rows]
 
+    def added_since(self, when: str) -> list[str]:
+        return [r[0] for r in self._execute("SELECT id FROM papers WHERE added_at > %s ORDER BY id", (when,))]
+
     def count_papers(self) -> int:
         return int(self._execute("SELECT COUNT(*) FROM papers")[0][0])
 

@@ -209,6 +209,12 @@ class SQLiteStore:
         )
         return [Paper.model_validate_json(row[0]) for row in rows]
 
+    def added_since(self, when: str) -> list[str]:
+        """Ids of the papers first stored after ``when`` (an ISO time)."""
+        return [
+            r[0] for r in self.db.execute("SELECT id FROM papers WHERE added_at > ? ORDER BY id", (when,))
+        ]
+
     def count_papers(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
 
