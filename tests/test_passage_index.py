@@ -7,7 +7,6 @@ too. Built from tests/test_fulltext.py's WARP PDF and Gemma 2 HTML. Never the ne
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from bot.search.analysis import analyze
 from bot.service import PaperService
 from bot.store import SQLiteStore
 from tests.test_cli_errors import paperbot
-from tests.test_fulltext import GEMMA_ARXIV, GEMMA_HTML, WARP_ARXIV, warp_pdf  # noqa: F401 (a fixture)
+from tests.test_fulltext import GEMMA_ARXIV, GEMMA_HTML, WARP_ARXIV, db, warp_pdf  # noqa: F401 (fixtures)
 
 BATCH_QUESTION = "what batch size and learning rate were used for training?"
 CHIPS_QUESTION = "how many TPUv5p chips were used for training?"
@@ -45,13 +44,6 @@ def html_paper(title: str, arxiv_id: str, sections: list[tuple[str, list[str]]])
         f'href="https://arxiv.org/html/{arxiv_id}v1"></head><body><article class="ltx_document">'
         f'<h1 class="ltx_title ltx_title_document">{title}</h1>{body}</article></body></html>'
     )
-
-
-@pytest.fixture
-def db(tmp_path: Path, seeded_db: Path) -> Path:
-    copy = tmp_path / "seeded.db"
-    shutil.copy(seeded_db, copy)
-    return copy
 
 
 @pytest.fixture
