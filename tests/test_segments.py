@@ -145,3 +145,73 @@ def test_a_long_running_service_takes_in_another_process_write_without_a_questio
         engine = live._engine
         assert isinstance(engine, SearchEngine) and engine is not before
         assert engine.base is before and engine.search(new.label, 1)[0][0] == new.id
+
+
+MERGE = """
+import sys
+from bot.search import build
+from bot.store import SQLiteStore
+build.MERGE_MIN, build.MERGE_SHARE = 10, 0.0  # these changes outgrow the base: a merge
+with SQLiteStore(sys.argv[1]) as store:
+    build.load_or_build(store, None, store.index_folder())
+"""
+
+
+def test_a_merge_killed_at_random_points_leaves_a_usable_index(tmp_path: Path) -> None:
+    """SIGKILL a real merge (a full rebuild in another process) at random moments: the saved
+    index is the old base or the new one, never a part; the next process answers with every
+    paper; a build folder left behind is removed once it is stale."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bot.search.build import STALE_BUILD_SECONDS, new_index_folder, saved_meta
+
+    origin = tmp_path / "origin.sqlite"
+    with SQLiteStore(origin) as store:
+        ingest_paths(store, [SEEDS])
+        store.put_papers(list(synthetic_papers(3000, seed=21)))
+        built_at = load_or_build(store, None, store.index_folder()).meta["corpus_version"]
+        late = [
+            p.model_copy(update={"arxiv_id": f"2999.{i:05d}"})
+            for i, p in enumerate(synthetic_papers(40, seed=22))
+        ]
+        store.put_papers(late)
+        now = store.corpus_version()
+
+    def copy(name: str) -> Path:
+        db = tmp_path / name / "db.sqlite"
+        db.parent.mkdir()
+        shutil.copy(origin, db)
+        shutil.copytree(f"{origin}.index", f"{db}.index")
+        return db
+
+    def merge(db: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", MERGE, str(db)], stderr=subprocess.DEVNULL)
+
+    start = time.perf_counter()
+    assert merge(copy("timing")).wait() == 0
+    full = time.perf_counter() - start
+    rng, kills = random.Random(5), 0
+    for attempt in range(6):
+        db = copy(f"run-{attempt}")
+        process = merge(db)
+        time.sleep(rng.uniform(0.3, 0.95) * full)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+        meta = saved_meta(Path(f"{db}.index"))
+        assert meta is not None and meta["corpus_version"] in (built_at, now)
+        with SQLiteStore(db) as store:
+            engine = load_or_build(store, None, store.index_folder())
+            assert len(engine) == store.count_papers()
+            assert engine.search(late[-1].label, 1)[0][0] == late[-1].id
+        for left in db.parent.glob(".index-*"):  # a killed build's folder: stale after a while
+            os.utime(left, (time.time() - STALE_BUILD_SECONDS - 60,) * 2)
+        new_index_folder(Path(f"{db}.index")).rmdir()
+        assert not list(db.parent.glob(".index-*"))
+    assert kills >= 3

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -173,9 +174,20 @@ def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.nda
 
 
 # -- on disk ------------------------------------------------------------------------------
+# A build folder untouched this long is a build killed mid-way (a 1M-paper build takes minutes).
+STALE_BUILD_SECONDS = 6 * 3600
+
+
 def new_index_folder(folder: Path) -> Path:
-    """A temp folder beside ``folder`` to build into; ``save_engine`` renames it into place."""
+    """A temp folder beside ``folder`` to build into; ``save_engine`` renames it into place.
+    Folders that killed builds left there are removed first (gigabytes at 1M papers)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for left in folder.parent.glob(".index-*"):
+        try:
+            if time.time() - left.stat().st_mtime > STALE_BUILD_SECONDS:
+                shutil.rmtree(left, ignore_errors=True)
+        except OSError:
+            continue  # another process's cleanup got there first
     return Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
 
 
