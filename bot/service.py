@@ -185,28 +185,27 @@ class PaperService:
         ):
             self._refresh_in_background()
             return self._engine  # answers never wait for another process's ingest
-        if self._engine is None or version != self._version:
-            with self._lock:
-                if self._engine is None or version != self._version:
-                    self._engine, self._version = self._build_engine(), version
-                    self._own_change = False
+        engine = self._engine
+        if engine is None or version != self._version:
+            engine = self._build_now(version)
         if self.background_refresh and self._watcher is None:
             self._watcher = _watch(self)
-        return self._engine
+        return engine
 
     def current_engine(self) -> Retriever:
         """The index with every paper stored so far, built now when a background refresh has not
         caught up yet: for batch work that must not plan from the index about to be replaced (the
         digest), where questions take ``engine`` and never wait."""
         _ = self.engine  # also starts a long-running process's watcher
-        version = self.store.corpus_version()
+        return self._build_now(self.store.corpus_version())
+
+    def _build_now(self, version: int) -> Retriever:
+        """The index of corpus ``version``, brought up to date now unless it already is."""
         with self._lock:
-            if self._engine is None or self._version < version:
-                engine = self._build_engine()
-                self._engine, self._version = engine, version
-            else:
-                engine = self._engine
-        return engine
+            if self._engine is None or version != self._version:
+                self._engine, self._version = self._build_engine(), version
+                self._own_change = False
+            return self._engine
 
     def _refresh_in_background(self) -> None:
         with self._lock:

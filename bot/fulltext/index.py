@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,10 +104,11 @@ def identities(store: Store) -> dict[str, str]:
     return {doc.paper_id: f"{doc.sha256}@{doc.added_at}" for doc in store.fulltext.list()}
 
 
-def build(store: Store, folder: Path | None = None, only: Collection[str] | None = None) -> PassageIndex:
-    """The index of every stored body passage (or of the papers ``only`` names), in one pass;
-    with ``folder`` (a fresh temp folder) its postings are written there and mapped back."""
-    texts = identities(store)
+def build(store: Store, folder: Path | None = None, only: Mapping[str, str] | None = None) -> PassageIndex:
+    """The index of every stored body passage (or of the texts ``only`` names: paper id ->
+    identity), in one pass; with ``folder`` (a fresh temp folder) its postings are written there
+    and mapped back."""
+    texts = identities(store) if only is None else dict(only)
     builder = LexicalBuilder()
     ids: dict[str, int] = {}
     papers: list[int] = []
@@ -115,9 +116,7 @@ def build(store: Store, folder: Path | None = None, only: Collection[str] | None
     if only is None:
         rows: Iterator[PassageRow] = store.fulltext.iter_passages(skip_sections=NOT_BODY, batch=BATCH)
     else:
-        chosen = sorted(only)
-        texts = {pid: texts[pid] for pid in chosen if pid in texts}
-        rows = (r for pid in chosen for r in store.fulltext.passages(pid) if r.section not in _NOT_BODY)
+        rows = (r for pid in sorted(only) for r in store.fulltext.passages(pid) if r.section not in _NOT_BODY)
     while chunk := list(itertools.islice(rows, BATCH)):
         builder.add_texts([r.text for r in chunk])
         for r in chunk:
@@ -139,7 +138,7 @@ def extended(base: PassageIndex, store: Store, meta: dict[str, object]) -> Passa
     gone = {pid for pid in base.texts if pid not in now}
     if len(changed) + len(gone) > max(MERGE_MIN, int(len(base.texts) * MERGE_SHARE)):
         return None
-    segment = build(store, only=changed)
+    segment = build(store, only={pid: now[pid] for pid in changed})
     stale = [i for i, pid in enumerate(base.paper_ids) if pid in changed or pid in gone]
     dead = np.concatenate([np.isin(base.papers, stale), np.zeros(segment.size, dtype=bool)])
     return PassageIndex(

@@ -268,11 +268,7 @@ def load_or_build(
     embedder) with a segment of the papers changed since it was built; a full build, saved, when
     there is no base or (``merge``) when the changes outgrow it (``folder`` None: built in
     memory, not saved)."""
-    meta = {
-        "store_id": store.store_id(),
-        "corpus_version": store.corpus_version(),
-        "embedder": embedder.name if embedder else None,
-    }
+    meta = index_meta(store, embedder)
     base = _base(store, embedder, folder, meta, current)
     if base is not None:
         built_at = int(base.meta["corpus_version"])  # type: ignore[call-overload]
@@ -288,6 +284,16 @@ def load_or_build(
         if not (merge and needs_merge(engine)):
             return engine
     return rebuild(store, embedder, folder, meta)
+
+
+def index_meta(store: Store, embedder: Embedder | None) -> dict[str, object]:
+    """What an index is built from: the database, its corpus version (read before the papers),
+    the embedder."""
+    return {
+        "store_id": store.store_id(),
+        "corpus_version": store.corpus_version(),
+        "embedder": embedder.name if embedder else None,
+    }
 
 
 def _brought_forward(current: SearchEngine, store: Store, embedder: Embedder | None) -> SearchEngine:
@@ -359,11 +365,7 @@ def rebuild(
     store: Store, embedder: Embedder | None, folder: Path | None, meta: dict[str, object] | None = None
 ) -> SearchEngine:
     """A full build from every paper, saved to ``folder`` (the next base segment)."""
-    meta = meta or {
-        "store_id": store.store_id(),
-        "corpus_version": store.corpus_version(),
-        "embedder": embedder.name if embedder else None,
-    }
+    meta = meta or index_meta(store, embedder)
     engine = _rebuild(store, embedder, folder, meta)
     engine.meta = meta
     return engine

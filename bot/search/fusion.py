@@ -1,4 +1,4 @@
-"""Fusion of the retrievers' scores, and top-k selection."""
+"""Fusion of the retrievers' scores (the engine picks the top k, ties broken by paper id)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,6 @@ from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
-
-
-def top_k(scores: Mapping[K, float], k: int) -> list[K]:
-    """The ``k`` best keys, ties broken by key so results are stable."""
-    return sorted(scores, key=lambda i: (-scores[i], i))[:k]  # type: ignore[no-any-return]
 
 
 def fuse(

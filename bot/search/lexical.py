@@ -233,6 +233,7 @@ class LexicalIndex:
         self.vocab = vocab
         self.indptr, self.indices, self.data = indptr, indices, data
         self.size = size
+        self.documents = size  # what idf counts (a segmented index: its live documents)
         # Term frequencies and document lengths: what BM25 weights are made of, kept so that
         # segments can weigh their postings with corpus-wide statistics (bot.search.segments).
         self.tf, self.lengths = tf, lengths
@@ -323,7 +324,7 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         df = self.doc_freq(term)
-        return math.log1p((self.size - df + 0.5) / (df + 0.5))
+        return math.log1p((self.documents - df + 0.5) / (df + 0.5))
 
     def correct(self, term: str) -> list[str]:
         """Vocabulary terms for an unknown query term: close spellings, else completions."""

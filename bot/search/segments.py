@@ -1,16 +1,16 @@
-"""An engine brought up to date without a rebuild: the saved engine (the base segment) plus a
-small segment of the papers changed since it was built, searched as one.
+"""An engine brought up to date without a rebuild: the saved engine (the base segment) plus
+small segments of the papers changed since it was built, searched as one.
 
-Rows of the second segment follow the base's. A paper replaced or removed since the base was
-built keeps its base row, masked (``live``); its new version is a row of the new segment. BM25
-is computed with the statistics of the live papers of both segments (document count, document
+Each segment's rows follow the previous one's. A paper replaced or removed since a segment was
+made keeps its row there, masked (``live``); its new version is a row of a later segment. BM25
+is computed with the statistics of the live papers of all segments (document count, document
 frequencies, average length), from each posting's term frequency and document length, so a
 paper scores exactly what a fresh build would give it. The base alone keeps its precomputed
 weights (the fast path).
 
-Lucene's near-real-time readers are the model; the merge policy here has two tiers: the
-change segment is rebuilt from the change feed at each refresh, and when it grows past a
-fraction of the base the whole index is rebuilt (in the background in long-running processes).
+Lucene's near-real-time readers are the model; the merge policy (bot.search.build) has three
+tiers: a segment per refresh, the segments folded into one past a count, and the whole index
+rebuilt when the changes outgrow the base (in the background in long-running processes).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -45,8 +44,8 @@ class LexicalSegments(LexicalIndex):
         if dead is not None:
             lengths = np.concatenate([np.asarray(p.lengths) for p in self.parts])
             total -= int(lengths[dead].sum(dtype=np.int64))
-        self.live = self.size - (0 if dead is None else int(np.count_nonzero(dead)))
-        self.avgdl = total / self.live if self.live else 1.0
+        self.documents = self.size - (0 if dead is None else int(np.count_nonzero(dead)))
+        self.avgdl = total / self.documents if self.documents else 1.0
         self.vocab = _Vocabulary(self)  # type: ignore[assignment]
         self._df: dict[str, int] = {}
 
@@ -90,10 +89,6 @@ class LexicalSegments(LexicalIndex):
             self._df[term] = df
         return df
 
-    def idf(self, term: str) -> float:
-        df = self.doc_freq(term)
-        return math.log1p((self.live - df + 0.5) / (df + 0.5))
-
     def scores(
         self,
         terms: Sequence[str],
@@ -110,7 +105,7 @@ class LexicalSegments(LexicalIndex):
                     weight: np.ndarray | np.float32 = np.float32(weights[i])
                 else:
                     if idf is None:
-                        idf = bm25_idf(self.live, self.doc_freq(term))
+                        idf = bm25_idf(self.documents, self.doc_freq(term))
                     weight = bm25_weights(idf, part.tf[start:end], part.lengths[rows], self.avgdl)
                 if scale is not None and scale[i] != 1.0:
                     weight = weight * np.float32(scale[i])
