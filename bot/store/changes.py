@@ -40,12 +40,13 @@ class Changes(NamedTuple):
         return len(self.changed) + len(self.removed)
 
 
-def next_version(run: Run) -> int:
-    """Take the next corpus version (call inside the writing transaction)."""
+def next_version(run: Run, key: str = "corpus_version") -> int:
+    """Take the next value of a version counter in ``meta`` (call inside the writing
+    transaction): the corpus's, or another's (the full texts' in bot/store/fulltext.py)."""
     rows = run(
-        """INSERT INTO meta VALUES ('corpus_version', '1') ON CONFLICT (key)
+        """INSERT INTO meta VALUES (?, '1') ON CONFLICT (key)
            DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) RETURNING value""",
-        (),
+        (key,),
     )
     return int(rows[0][0])
 

@@ -1,8 +1,9 @@
 """Papers' full texts, for both backends: one document row per paper (where the text came from,
 its hash and licence, when it was added, its page count) and its passages in reading order
 (section, page, anchor, text); and which papers people asked about (one row per answered
-question: ``fulltext fetch --asked`` downloads the texts of this week's). The statements are the same in SQLite and PostgreSQL (written with
-``?`` placeholders; the PostgreSQL store passes them on as ``%s``).
+question: ``fulltext fetch --asked`` downloads the texts of this week's). The statements are the
+same in SQLite and PostgreSQL (written with ``?`` placeholders; the PostgreSQL store passes them
+on as ``%s``).
 
 ``replace`` swaps a paper's whole full text in one transaction: a reader sees the old text or the
 new one, never half of either. Deleting a paper takes its full text with it (foreign keys).
@@ -23,6 +24,7 @@ from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 from bot.store.base import now
+from bot.store.changes import next_version
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 RunMany = Callable[[str, Sequence[Sequence[Any]]], None]
@@ -54,8 +56,6 @@ class PassageRow(NamedTuple):
     text: str
 
 
-_BUMP = """INSERT INTO meta (key, value) VALUES (?, '1')
-           ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"""
 VERSION_KEY = "fulltext_version"
 
 _DOC = """SELECT d.paper_id, d.kind, d.sha256, d.pages, d.licence, d.source, d.fetched_at, d.arxiv_id, d.added_at,
@@ -97,7 +97,7 @@ class FulltextRows:
                     "INSERT INTO passages (paper_id, ordinal, section, page, anchor, text) VALUES (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-            self._run(_BUMP, (VERSION_KEY,))
+            next_version(self._run, VERSION_KEY)
 
     def remove(self, paper_id: str) -> bool:
         """Forget a paper's full text; False when it had none."""
@@ -107,7 +107,7 @@ class FulltextRows:
                 self._run("DELETE FROM fulltexts WHERE paper_id = ? RETURNING paper_id", (paper_id,))
             )
             if removed:
-                self._run(_BUMP, (VERSION_KEY,))
+                next_version(self._run, VERSION_KEY)
             return removed
 
     def version(self) -> str:
