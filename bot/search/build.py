@@ -11,16 +11,18 @@ can build a small segment from the changed papers alone.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -70,47 +72,47 @@ def build_engine(
     offsets, category_ids = [0], []
     waiting: deque[Future[np.ndarray]] = deque()
     vectors = _Vectors(embedder.dim if embedder else 0, spill)
-    pool = ThreadPoolExecutor(1)
-    authors: list[tuple[str, str, int]] = []
-    for chunk in _chunks(store.iter_papers() if papers is None else papers, CHUNK):
-        if papers is not None:
-            authors += [
-                (author_key(name), name, 1) for paper in chunk for name in dict.fromkeys(paper.authors)
-            ]
-        for paper in chunk:
-            ids.append(paper.id)
-            titles.append(key(paper.label))
-            ordinals.append(paper.date.toordinal() if paper.date else 0)
-            has_code.append(paper.has_code)
-            for name in dict.fromkeys(c for c in [paper.category, *paper.categories] if c):
-                category_ids.append(names.setdefault(name, len(names)))
-            offsets.append(len(category_ids))
-            titles_field.add(title_terms(paper, analyzer))
-            author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
-        body.add_texts([document_text(paper) for paper in chunk])
-        if embedder is not None:  # tokenizing and pooling release the GIL: overlap with analysis
-            waiting.append(pool.submit(_embed_chunk, store, embedder, chunk))
-            if len(waiting) > 2:  # at most two chunks waiting: analysis must not run ahead of
-                vectors.add(waiting.popleft().result())  # the embedder and hold the corpus
-    columns = Columns(
-        ids=np.array(ids, dtype=str),
-        titles=titles,
-        ordinals=np.array(ordinals, dtype=np.int32),
-        has_code=np.array(has_code, dtype=bool),
-        category_names=list(names),
-        category_offsets=np.array(offsets, dtype=np.int64),
-        category_ids=np.array(category_ids, dtype=np.int32),
-    )
-    lexical = body.finish(spill / "body" if spill else None)
-    title_lexical = titles_field.finish(spill / "title" if spill else None)
-    papers_of = author_papers.finish(spill / "author_papers" if spill else None)
-    semantic = None
-    if embedder is not None:
-        while waiting:
-            vectors.add(waiting.popleft().result())
-        semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
-        vectors.discard()
-    pool.shutdown()
+    embedding = _Embedding(embedder) if embedder is not None else None
+    with ThreadPoolExecutor(1) as pool, embedding or contextlib.nullcontext():
+        authors: list[tuple[str, str, int]] = []
+        for chunk in _chunks(store.iter_papers() if papers is None else papers, CHUNK):
+            if papers is not None:
+                authors += [
+                    (author_key(name), name, 1) for paper in chunk for name in dict.fromkeys(paper.authors)
+                ]
+            for paper in chunk:
+                ids.append(paper.id)
+                titles.append(key(paper.label))
+                ordinals.append(paper.date.toordinal() if paper.date else 0)
+                has_code.append(paper.has_code)
+                for name in dict.fromkeys(c for c in [paper.category, *paper.categories] if c):
+                    category_ids.append(names.setdefault(name, len(names)))
+                offsets.append(len(category_ids))
+                titles_field.add(title_terms(paper, analyzer))
+                author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
+            body.add_texts([document_text(paper) for paper in chunk])
+            if embedding is not None:  # in a thread (or a process) beside the analysis
+                waiting.append(pool.submit(_embed_chunk, store, embedding, chunk))
+                if len(waiting) > 2:  # at most two chunks waiting: analysis must not run ahead of
+                    vectors.add(waiting.popleft().result())  # the embedder and hold the corpus
+        columns = Columns(
+            ids=np.array(ids, dtype=str),
+            titles=titles,
+            ordinals=np.array(ordinals, dtype=np.int32),
+            has_code=np.array(has_code, dtype=bool),
+            category_names=list(names),
+            category_offsets=np.array(offsets, dtype=np.int64),
+            category_ids=np.array(category_ids, dtype=np.int32),
+        )
+        lexical = body.finish(spill / "body" if spill else None)
+        title_lexical = titles_field.finish(spill / "title" if spill else None)
+        papers_of = author_papers.finish(spill / "author_papers" if spill else None)
+        semantic = None
+        if embedder is not None:
+            while waiting:
+                vectors.add(waiting.popleft().result())
+            semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
+            vectors.discard()
     directory = store.author_names() if papers is None else display_names(authors)
     return SearchEngine(columns, lexical, title_lexical, AuthorIndex(directory), papers_of, semantic)
 
@@ -150,7 +152,52 @@ class _Vectors:
             self._path.unlink(missing_ok=True)
 
 
-def _embed_chunk(store: Store, embedder: Embedder, chunk: list[Paper]) -> np.ndarray:
+class _Embedding:
+    """``embedder.embed`` for a build. Many texts at once go to a worker process when the
+    embedder can be made again there: wordllama's tokenizing and pooling hold the GIL most of
+    the time, so in a thread they took turns with the analysis instead of using the second
+    core. A segment's few papers are embedded here (a process costs a second to start)."""
+
+    PROCESS_FROM = 1024  # texts in one call
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name, self.dim = embedder.name, embedder.dim
+        self._worker: ProcessPoolExecutor | None = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        remake = getattr(self.embedder, "remake", None)
+        if remake is None or len(texts) < self.PROCESS_FROM:
+            return self.embedder.embed(texts)
+        if self._worker is None:
+            context = multiprocessing.get_context("spawn")  # not fork: the service runs threads
+            self._worker = ProcessPoolExecutor(
+                1, mp_context=context, initializer=_start_worker, initargs=(remake,)
+            )
+        return self._worker.submit(_worker_embed, texts).result()
+
+    def __enter__(self) -> _Embedding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(cancel_futures=True)
+
+
+_worker_embedder: Embedder | None = None
+
+
+def _start_worker(remake: Callable[[], Embedder]) -> None:
+    global _worker_embedder  # one embedder per worker process, made once
+    _worker_embedder = remake()
+
+
+def _worker_embed(texts: list[str]) -> np.ndarray:
+    assert _worker_embedder is not None
+    return _worker_embedder.embed(texts).astype(np.float16)  # half the bytes sent back
+
+
+def _embed_chunk(store: Store, embedder: _Embedding, chunk: list[Paper]) -> np.ndarray:
     """Vectors for a chunk: stored ones where the text is unchanged, new ones stored."""
     cached = store.embeddings_for(embedder.name, [p.id for p in chunk])
     matrix = np.zeros((len(chunk), embedder.dim), dtype=np.float16)

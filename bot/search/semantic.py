@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
+    """Texts to vectors. An embedder that can be made again in another process (a worker
+    beside an index build) also has ``remake``: a picklable callable that makes it."""
+
     name: str
     dim: int
 
@@ -52,6 +55,10 @@ class WordLlamaEmbedder:
         self._tokenizer.no_padding()
         self._vectors = np.asarray(model.embedding, dtype=np.float32)
         self._words = _WordTokens(self._tokenizer)
+
+    @classmethod
+    def remake(cls) -> WordLlamaEmbedder:
+        return cls()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

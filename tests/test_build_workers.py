@@ -1,0 +1,65 @@
+"""An index build embeds large batches in a worker process: the same vectors, the same index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.search import build
+from bot.search.build import build_engine
+from bot.search.semantic import WordLlamaEmbedder, load_embedder
+from bot.store import SQLiteStore
+
+
+@pytest.fixture(scope="module")
+def wordllama() -> WordLlamaEmbedder:
+    embedder = load_embedder()
+    if not isinstance(embedder, WordLlamaEmbedder):
+        pytest.skip("wordllama is not installed")
+    return embedder
+
+
+def _build(db: Path, embedder: WordLlamaEmbedder) -> tuple[np.ndarray, np.ndarray]:
+    """(the index's vectors, the vectors the build stored) of a fresh build."""
+    with SQLiteStore(db) as store:
+        engine = build_engine(store, embedder)
+        assert engine.semantic is not None
+        ids = [str(i) for i in engine.columns.ids]
+        stored = store.embeddings_for(embedder.name, ids)
+        return np.asarray(engine.semantic.matrix), np.stack(
+            [np.frombuffer(stored[i][1], dtype=np.float16) for i in ids]
+        )
+
+
+def test_vectors_made_in_a_worker_process_equal_those_made_in_process(
+    seeded_db: Path, tmp_path: Path, wordllama: WordLlamaEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ["here.db", "worker.db"]:
+        (tmp_path / name).write_bytes(seeded_db.read_bytes())
+    monkeypatch.setattr(build._Embedding, "PROCESS_FROM", 10**9)
+    here, here_stored = _build(tmp_path / "here.db", wordllama)
+
+    started: list[int] = []
+    pool = build.ProcessPoolExecutor
+
+    def recording_pool(*args: object, **kwargs: object) -> build.ProcessPoolExecutor:
+        started.append(1)
+        return pool(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build._Embedding, "PROCESS_FROM", 8)
+    monkeypatch.setattr(build, "ProcessPoolExecutor", recording_pool)
+    there, there_stored = _build(tmp_path / "worker.db", wordllama)
+
+    assert started == [1]  # one worker for the build, not one per chunk
+    assert here.shape == there.shape and len(here) >= 50
+    np.testing.assert_array_equal(here, there)
+    np.testing.assert_array_equal(here_stored, there_stored)
+
+
+def test_a_few_texts_are_embedded_without_a_worker(wordllama: WordLlamaEmbedder, monkeypatch) -> None:
+    monkeypatch.setattr(build, "ProcessPoolExecutor", None)  # any use would fail
+    with build._Embedding(wordllama) as embedding:
+        vectors = embedding.embed(["mean field games", "generalized knowledge distillation"])
+    assert vectors.shape == (2, wordllama.dim)
