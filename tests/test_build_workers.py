@@ -63,3 +63,39 @@ def test_a_few_texts_are_embedded_without_a_worker(wordllama: WordLlamaEmbedder,
     with build._Embedding(wordllama) as embedding:
         vectors = embedding.embed(["mean field games", "generalized knowledge distillation"])
     assert vectors.shape == (2, wordllama.dim)
+
+
+def test_a_body_index_analysed_in_a_worker_process_is_the_one_made_in_process(
+    seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = {}
+    started: list[object] = []
+    spawn = build._worker_process
+    monkeypatch.setattr(build, "_worker_process", lambda *a: started.append(a[0]) or spawn(*a))
+    for where, first in [("here", 10**9), ("worker", 8)]:
+        monkeypatch.setattr(build._BodyBuilder, "WORKER_FROM", first)
+        monkeypatch.setattr(build, "CHUNK", 16)  # several batches: the order they arrive in counts
+        folder = tmp_path / where
+        with SQLiteStore(seeded_db) as store:
+            engine = build_engine(store, None, spill=folder)
+        built[where] = engine
+        assert engine.lexical.size >= 50
+    assert started == [build._start_body]
+    assert (tmp_path / "worker" / "body" / "vocab.json").read_text() == (
+        tmp_path / "here" / "body" / "vocab.json"
+    ).read_text()
+    for name in ["indptr", "indices", "data", "tf", "lengths"]:
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "here" / "body" / f"{name}.npy"),
+            np.load(tmp_path / "worker" / "body" / f"{name}.npy"),
+        )
+    here, worker = built["here"], built["worker"]
+    for question in ["generalized knowledge distillation", "mean field games"]:
+        terms = question.split()
+        np.testing.assert_array_equal(here.lexical.scores(terms), worker.lexical.scores(terms))
+
+
+def test_the_author_directory_made_from_the_papers_is_the_stores(seeded_store: SQLiteStore) -> None:
+    engine = build_engine(seeded_store, None)
+    assert engine.authors.names == seeded_store.author_names()
+    assert "leonard hussenot" in engine.authors.names

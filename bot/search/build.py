@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -58,28 +58,25 @@ def build_engine(
     papers: Iterable[Paper] | None = None,
 ) -> SearchEngine:
     """Build the engine in one pass over ``papers`` (default: every paper of the store, in id
-    order; given, the author directory holds their authors only: a segment of changed papers).
+    order; given, a segment of changed papers, whose author directory holds their authors only).
     With ``spill`` (the folder being saved), each large part is written there as soon as
     it is complete and mapped back from the file, so a build holds one large part in memory at a
     time, not all of them (1M papers: the postings are about 1 GB, the vectors 1 GB)."""
     analyzer = Analyzer()
-    body, titles_field, author_papers = LexicalBuilder(), LexicalBuilder(), LexicalBuilder()
+    titles_field, author_papers = LexicalBuilder(), LexicalBuilder()
     ids: list[str] = []
     titles: list[str] = []
     ordinals: list[int] = []
     has_code: list[bool] = []
     names: dict[str, int] = {}
     offsets, category_ids = [0], []
+    spellings: Counter[tuple[str, str]] = Counter()  # (spelling, author key) -> papers
     waiting: deque[Future[np.ndarray]] = deque()
     vectors = _Vectors(embedder.dim if embedder else 0, spill)
     embedding = _Embedding(embedder) if embedder is not None else None
-    with ThreadPoolExecutor(1) as pool, embedding or contextlib.nullcontext():
-        authors: list[tuple[str, str, int]] = []
+    body = _BodyBuilder(spill / "body" if spill else None)
+    with ThreadPoolExecutor(1) as pool, embedding or contextlib.nullcontext(), body:
         for chunk in _chunks(store.iter_papers() if papers is None else papers, CHUNK):
-            if papers is not None:
-                authors += [
-                    (author_key(name), name, 1) for paper in chunk for name in dict.fromkeys(paper.authors)
-                ]
             for paper in chunk:
                 ids.append(paper.id)
                 titles.append(key(paper.label))
@@ -89,7 +86,9 @@ def build_engine(
                     category_ids.append(names.setdefault(name, len(names)))
                 offsets.append(len(category_ids))
                 titles_field.add(title_terms(paper, analyzer))
-                author_papers.add(list(dict.fromkeys(author_key(name) for name in paper.authors)))
+                named = {name: author_key(name) for name in paper.authors}
+                spellings.update(named.items())
+                author_papers.add(list(dict.fromkeys(named.values())))
             body.add_texts([document_text(paper) for paper in chunk])
             if embedding is not None:  # in a thread (or a process) beside the analysis
                 waiting.append(pool.submit(_embed_chunk, store, embedding, chunk))
@@ -104,7 +103,7 @@ def build_engine(
             category_offsets=np.array(offsets, dtype=np.int64),
             category_ids=np.array(category_ids, dtype=np.int32),
         )
-        lexical = body.finish(spill / "body" if spill else None)
+        lexical = body.finish()
         title_lexical = titles_field.finish(spill / "title" if spill else None)
         papers_of = author_papers.finish(spill / "author_papers" if spill else None)
         semantic = None
@@ -113,7 +112,7 @@ def build_engine(
                 vectors.add(waiting.popleft().result())
             semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
             vectors.discard()
-    directory = store.author_names() if papers is None else display_names(authors)
+    directory = display_names((k, name, count) for (name, k), count in spellings.items())
     return SearchEngine(columns, lexical, title_lexical, AuthorIndex(directory), papers_of, semantic)
 
 
@@ -153,8 +152,8 @@ class _Vectors:
 
 
 class _Embedding:
-    """``embedder.embed`` for a build. Many texts at once go to a worker process when the
-    embedder can be made again there: wordllama's tokenizing and pooling hold the GIL most of
+    """``embedder.embed`` for a build. Many texts at once go to a worker process of their own
+    when the embedder can be made again there: wordllama's tokenizing and pooling hold the GIL most of
     the time, so in a thread they took turns with the analysis instead of using the second
     core. A segment's few papers are embedded here (a process costs a second to start)."""
 
@@ -170,10 +169,7 @@ class _Embedding:
         if remake is None or len(texts) < self.PROCESS_FROM:
             return self.embedder.embed(texts)
         if self._worker is None:
-            context = multiprocessing.get_context("spawn")  # not fork: the service runs threads
-            self._worker = ProcessPoolExecutor(
-                1, mp_context=context, initializer=_start_worker, initargs=(remake,)
-            )
+            self._worker = _worker_process(_start_embedder, remake)
         return self._worker.submit(_worker_embed, texts).result()
 
     def __enter__(self) -> _Embedding:
@@ -184,17 +180,86 @@ class _Embedding:
             self._worker.shutdown(cancel_futures=True)
 
 
+class _BodyBuilder:
+    """The body's BM25 index (``LexicalBuilder``) for a build. A large build written to a folder
+    analyses the bodies in a worker process: the largest share of a build's analysis, which
+    holds the GIL, so the second core does it while this one reads the papers and makes the
+    other fields; the index files the worker writes are the hand-over. Otherwise, here."""
+
+    WORKER_FROM = CHUNK  # texts in the first batch: a full chunk means a large build
+    IN_FLIGHT = 2  # batches sent and not yet analysed: the texts are not held twice over
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._local: LexicalBuilder | None = None
+        self._worker: ProcessPoolExecutor | None = None
+        self._sent: deque[Future[None]] = deque()
+
+    def add_texts(self, texts: list[str]) -> None:
+        if self._local is None and self._worker is None:
+            if self.folder is not None and len(texts) >= self.WORKER_FROM:
+                self._worker = _worker_process(_start_body)
+            else:
+                self._local = LexicalBuilder()
+        if self._local is not None:
+            self._local.add_texts(texts)
+            return
+        assert self._worker is not None
+        self._sent.append(self._worker.submit(_worker_add_texts, texts))
+        while len(self._sent) > self.IN_FLIGHT:
+            self._sent.popleft().result()  # and a failure there is raised here
+
+    def finish(self) -> LexicalIndex:
+        if self._worker is None:
+            return (self._local or LexicalBuilder()).finish(self.folder)
+        assert self.folder is not None
+        while self._sent:
+            self._sent.popleft().result()
+        self._worker.submit(_worker_finish, self.folder).result()
+        return LexicalIndex.load(self.folder)
+
+    def __enter__(self) -> _BodyBuilder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(cancel_futures=True)
+
+
+def _worker_process(initializer: Callable[..., None], *initargs: object) -> ProcessPoolExecutor:
+    """One worker process for a build; spawned, not forked: the service runs threads."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(1, mp_context=context, initializer=initializer, initargs=initargs)
+
+
+# A worker process's state: made by its initializer, used by the calls sent to it in order.
 _worker_embedder: Embedder | None = None
+_worker_body: LexicalBuilder | None = None
 
 
-def _start_worker(remake: Callable[[], Embedder]) -> None:
-    global _worker_embedder  # one embedder per worker process, made once
+def _start_embedder(remake: Callable[[], Embedder]) -> None:
+    global _worker_embedder
     _worker_embedder = remake()
 
 
 def _worker_embed(texts: list[str]) -> np.ndarray:
     assert _worker_embedder is not None
     return _worker_embedder.embed(texts).astype(np.float16)  # half the bytes sent back
+
+
+def _start_body() -> None:
+    global _worker_body
+    _worker_body = LexicalBuilder()
+
+
+def _worker_add_texts(texts: list[str]) -> None:
+    assert _worker_body is not None
+    _worker_body.add_texts(texts)
+
+
+def _worker_finish(folder: Path) -> None:
+    assert _worker_body is not None
+    _worker_body.finish(folder)
 
 
 def _embed_chunk(store: Store, embedder: _Embedding, chunk: list[Paper]) -> np.ndarray:
