@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +103,35 @@ def test_the_author_directory_made_from_the_papers_is_the_stores(seeded_store: S
     engine = build_engine(seeded_store, None)
     assert engine.authors.names == seeded_store.author_names()
     assert "leonard hussenot" in engine.authors.names
+
+
+_PARENT = """
+import sys, time
+from bot.search import build
+pool = build._worker_process(build._start_body)
+pool.submit(build._worker_add_texts, ["a first text"]).result()
+print(*pool._processes, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie no one reaped has ended
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_worker_ends_when_its_build_is_killed_outright() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    (worker,) = map(int, parent.stdout.readline().split())
+    assert _alive(worker)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "the worker outlived the build that started it"

@@ -16,9 +16,11 @@ import itertools
 import json
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -237,8 +239,23 @@ _worker_embedder: Embedder | None = None
 _worker_body: LexicalBuilder | None = None
 
 
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it ends, however it ended: a build killed
+    outright (SIGKILL, out of memory) would otherwise leave it waiting for work forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _start_embedder(remake: Callable[[], Embedder]) -> None:
     global _worker_embedder
+    _exit_with_parent()
     _worker_embedder = remake()
 
 
@@ -249,6 +266,7 @@ def _worker_embed(texts: list[str]) -> np.ndarray:
 
 def _start_body() -> None:
     global _worker_body
+    _exit_with_parent()
     _worker_body = LexicalBuilder()
 
 
