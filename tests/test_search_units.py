@@ -281,3 +281,28 @@ def test_inverted_file_finds_what_the_exact_scan_finds(
     assert loaded.nearest(loaded.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)
     assert not written.matrix.flags.owndata  # a view of the file, not a copy in memory
     assert written.nearest(written.vector(17), 10) == ivf.nearest(ivf.vector(17), 10)
+
+
+def _index_of(texts: list[str]) -> LexicalIndex:
+    from bot.search.lexical import LexicalBuilder
+
+    builder = LexicalBuilder()
+    builder.add_texts(texts)
+    return builder.finish()
+
+
+@pytest.mark.parametrize(("common", "guessed"), [(150, True), (60, False)])
+def test_a_typo_that_lands_on_a_rare_word_also_searches_the_far_commoner_one(
+    common: int, guessed: bool
+) -> None:
+    """ "recurent" stems to "recur", which one paper's made-up name holds; "recurrent" is "recurr"."""
+    texts = ["Recure: a benchmark of odd names"] + [f"recurrent networks, part {i}" for i in range(common)]
+    index = _index_of(texts)
+    (typed,) = analyze("recurent")
+    assert typed == "recur" and index.doc_freq("recur") == 1
+    assert index.correct(typed) == (["recur", "recurr"] if guessed else ["recur"])
+
+
+def test_a_word_several_papers_hold_is_taken_as_typed() -> None:
+    texts = [f"Recure {i}" for i in range(3)] + [f"recurrent networks, part {i}" for i in range(500)]
+    assert _index_of(texts).correct("recur") == ["recur"]

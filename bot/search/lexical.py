@@ -27,6 +27,10 @@ from bot.text import STOPWORDS
 K1, B = 1.2, 0.75
 # Query terms this short are not corrected: too many near neighbours to guess right.
 MIN_CORRECTABLE = 4
+# A known query term held by at most this many papers may still be a typo of a term held by
+# this many times more (see LexicalIndex._commoner).
+RARE_KNOWN = 2
+MUCH_COMMONER = 100
 
 
 class LexicalBuilder:
@@ -327,22 +331,39 @@ class LexicalIndex:
         return math.log1p((self.documents - df + 0.5) / (df + 0.5))
 
     def correct(self, term: str) -> list[str]:
-        """Vocabulary terms for an unknown query term: close spellings, else completions."""
-        if term in self.vocab or len(term) < MIN_CORRECTABLE or term.isdigit():
+        """Vocabulary terms for a query term: itself when known (and a far commoner spelling when
+        it is known from a paper or two only), else close spellings, else completions."""
+        if len(term) < MIN_CORRECTABLE or term.isdigit():
             return [term]
+        if term in self.vocab:
+            return [term, *self._commoner(term)]
+        if parts := self.split(term):  # "overoptimization": what "over-optimization" indexed
+            return parts
+        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=80, limit=2)
+        if close:
+            return [c[0] for c in close]
+        return self.completions(term, limit=3) or [term]
+
+    def _nearby(self, term: str) -> list[str]:
+        """Known terms that may be ``term`` misspelt: the same first letter, a similar length."""
         vocab = self.vocab  # a segmented index's buckets keep terms only replaced papers had: not these
-        nearby = [
+        return [
             t
             for n in range(len(term) - 2, len(term) + 3)
             for t in self._buckets.get((term[0], n), [])
             if t in vocab
         ]
-        if parts := self.split(term):  # "overoptimization": what "over-optimization" indexed
-            return parts
-        close = process.extract(term, nearby, scorer=fuzz.ratio, score_cutoff=80, limit=2)
-        if close:
-            return [c[0] for c in close]
-        return self.completions(term, limit=3) or [term]
+
+    def _commoner(self, term: str) -> list[str]:
+        """A far commoner spelling of a term only a paper or two hold: a typo in the query may
+        land on a rare word ("recurent" stems to "recur", which one paper's made-up name has;
+        "recurrent" is "recurr", in thousands), and the larger the library the likelier. The
+        term itself still counts fully; the other is searched as a guess beside it."""
+        df = self.doc_freq(term)
+        if df > RARE_KNOWN:
+            return []
+        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=85, limit=4)
+        return [t for t, *_ in close if t != term and self.doc_freq(t) >= MUCH_COMMONER * df][:1]
 
     def split(self, term: str) -> list[str]:
         """Two known terms a word joins ("overoptim" -> over, optim; "meanfield" -> mean, field),
