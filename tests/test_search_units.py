@@ -303,6 +303,13 @@ def test_a_typo_that_lands_on_a_rare_word_also_searches_the_far_commoner_one(
     assert index.correct(typed) == (["recur", "recurr"] if guessed else ["recur"])
 
 
+def test_the_commonest_of_several_close_spellings_is_the_guess() -> None:
+    texts = (
+        ["Recure: odd names"] + [f"Recura {i}" for i in range(120)] + [f"recurrent {i}" for i in range(300)]
+    )
+    assert _index_of(texts).correct("recur") == ["recur", "recurr"]
+
+
 def test_a_word_several_papers_hold_is_taken_as_typed() -> None:
     texts = [f"Recure {i}" for i in range(3)] + [f"recurrent networks, part {i}" for i in range(500)]
     assert _index_of(texts).correct("recur") == ["recur"]

@@ -362,8 +362,9 @@ class LexicalIndex:
         df = self.doc_freq(term)
         if df > RARE_KNOWN:
             return []
-        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=85, limit=4)
-        return [t for t, *_ in close if t != term and self.doc_freq(t) >= MUCH_COMMONER * df][:1]
+        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=85, limit=None)
+        freq, commoner = max(((self.doc_freq(t), t) for t, *_ in close if t != term), default=(0, ""))
+        return [commoner] if freq >= MUCH_COMMONER * df else []
 
     def split(self, term: str) -> list[str]:
         """Two known terms a word joins ("overoptim" -> over, optim; "meanfield" -> mean, field),
