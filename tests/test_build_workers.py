@@ -46,14 +46,14 @@ def test_vectors_made_in_a_worker_process_equal_those_made_in_process(
     here, here_stored = _build(tmp_path / "here.db", wordllama)
 
     started: list[int] = []
-    pool = build.ProcessPoolExecutor
+    pool = build.spawn_pool
 
-    def recording_pool(*args: object, **kwargs: object) -> build.ProcessPoolExecutor:
+    def recording_pool(*args: object) -> build.ProcessPoolExecutor:
         started.append(1)
-        return pool(*args, **kwargs)  # type: ignore[arg-type]
+        return pool(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(build._Embedding, "PROCESS_FROM", 8)
-    monkeypatch.setattr(build, "ProcessPoolExecutor", recording_pool)
+    monkeypatch.setattr(build, "spawn_pool", recording_pool)
     there, there_stored = _build(tmp_path / "worker.db", wordllama)
 
     assert started == [1]  # one worker for the build, not one per chunk
@@ -63,7 +63,7 @@ def test_vectors_made_in_a_worker_process_equal_those_made_in_process(
 
 
 def test_a_few_texts_are_embedded_without_a_worker(wordllama: WordLlamaEmbedder, monkeypatch) -> None:
-    monkeypatch.setattr(build, "ProcessPoolExecutor", None)  # any use would fail
+    monkeypatch.setattr(build, "spawn_pool", None)  # any use would fail
     with build._Embedding(wordllama) as embedding:
         vectors = embedding.embed(["mean field games", "generalized knowledge distillation"])
     assert vectors.shape == (2, wordllama.dim)
@@ -74,8 +74,8 @@ def test_a_body_index_analysed_in_a_worker_process_is_the_one_made_in_process(
 ) -> None:
     built = {}
     started: list[object] = []
-    spawn = build._worker_process
-    monkeypatch.setattr(build, "_worker_process", lambda *a: started.append(a[0]) or spawn(*a))
+    spawn = build.spawn_pool
+    monkeypatch.setattr(build, "spawn_pool", lambda *a: started.append(a[0]) or spawn(*a))
     for where, first in [("here", 10**9), ("worker", 8)]:
         monkeypatch.setattr(build._BodyBuilder, "WORKER_FROM", first)
         monkeypatch.setattr(build, "CHUNK", 16)  # several batches: the order they arrive in counts
@@ -108,7 +108,7 @@ def test_the_author_directory_made_from_the_papers_is_the_stores(seeded_store: S
 _PARENT = """
 import sys, time
 from bot.search import build
-pool = build._worker_process(build._start_body)
+pool = build.spawn_pool(build._start_body)
 pool.submit(build._worker_add_texts, ["a first text"]).result()
 print(*pool._processes, flush=True)
 time.sleep(60)

@@ -15,12 +15,9 @@ import contextlib
 import itertools
 import json
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -41,6 +38,7 @@ from bot.store import Store
 from bot.store.base import display_names
 from bot.store.changes import Changes
 from bot.text import key
+from bot.workers import spawn_pool
 
 log = logging.getLogger(__name__)
 CHUNK = 2048
@@ -171,7 +169,7 @@ class _Embedding:
         if remake is None or len(texts) < self.PROCESS_FROM:
             return self.embedder.embed(texts)
         if self._worker is None:
-            self._worker = _worker_process(_start_embedder, remake)
+            self._worker = spawn_pool(_start_embedder, remake)
         return self._worker.submit(_worker_embed, texts).result()
 
     def __enter__(self) -> _Embedding:
@@ -200,7 +198,7 @@ class _BodyBuilder:
     def add_texts(self, texts: list[str]) -> None:
         if self._local is None and self._worker is None:
             if self.folder is not None and len(texts) >= self.WORKER_FROM:
-                self._worker = _worker_process(_start_body)
+                self._worker = spawn_pool(_start_body)
             else:
                 self._local = LexicalBuilder()
         if self._local is not None:
@@ -228,34 +226,13 @@ class _BodyBuilder:
             self._worker.shutdown(cancel_futures=True)
 
 
-def _worker_process(initializer: Callable[..., None], *initargs: object) -> ProcessPoolExecutor:
-    """One worker process for a build; spawned, not forked: the service runs threads."""
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(1, mp_context=context, initializer=initializer, initargs=initargs)
-
-
 # A worker process's state: made by its initializer, used by the calls sent to it in order.
 _worker_embedder: Embedder | None = None
 _worker_body: LexicalBuilder | None = None
 
 
-def _exit_with_parent() -> None:
-    """End this worker when the process that started it ends, however it ended: a build killed
-    outright (SIGKILL, out of memory) would otherwise leave it waiting for work forever."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def _start_embedder(remake: Callable[[], Embedder]) -> None:
     global _worker_embedder
-    _exit_with_parent()
     _worker_embedder = remake()
 
 
@@ -266,7 +243,6 @@ def _worker_embed(texts: list[str]) -> np.ndarray:
 
 def _start_body() -> None:
     global _worker_body
-    _exit_with_parent()
     _worker_body = LexicalBuilder()
 
 
