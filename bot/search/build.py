@@ -191,18 +191,18 @@ class _BodyBuilder:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self._local: LexicalBuilder | None = None
+        self._here: LexicalBuilder | None = None
         self._worker: ProcessPoolExecutor | None = None
         self._sent: deque[Future[None]] = deque()
 
     def add_texts(self, texts: list[str]) -> None:
-        if self._local is None and self._worker is None:
+        if self._here is None and self._worker is None:
             if self.folder is not None and len(texts) >= self.WORKER_FROM:
                 self._worker = spawn_pool(_start_body)
             else:
-                self._local = LexicalBuilder()
-        if self._local is not None:
-            self._local.add_texts(texts)
+                self._here = LexicalBuilder()
+        if self._here is not None:
+            self._here.add_texts(texts)
             return
         assert self._worker is not None
         self._sent.append(self._worker.submit(_worker_add_texts, texts))
@@ -211,7 +211,7 @@ class _BodyBuilder:
 
     def finish(self) -> LexicalIndex:
         if self._worker is None:
-            return (self._local or LexicalBuilder()).finish(self.folder)
+            return (self._here or LexicalBuilder()).finish(self.folder)
         assert self.folder is not None
         while self._sent:
             self._sent.popleft().result()
