@@ -72,6 +72,13 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak resident memory of this process's ended children (its worker processes), in MB."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
 def disk_mb(path: Path) -> float:
     if path.is_file():
         total = path.stat().st_size

@@ -112,6 +112,7 @@ def run_size(
     service.engine  # builds (and for SQLite saves) the index  # noqa: B018
     index_s = time.perf_counter() - start
     result["peak_rss_build_mb"] = measure.peak_rss_mb()  # this process so far: ingest, then index build
+    result["peak_rss_workers_mb"] = measure.children_peak_rss_mb()  # its parse, analysis, embedding workers
     result["ingest"] = {
         "papers": papers,
         "parse_store_s": round(ingest_s, 2),
