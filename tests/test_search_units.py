@@ -313,3 +313,11 @@ def test_the_commonest_of_several_close_spellings_is_the_guess() -> None:
 def test_a_word_several_papers_hold_is_taken_as_typed() -> None:
     texts = [f"Recure {i}" for i in range(3)] + [f"recurrent networks, part {i}" for i in range(500)]
     assert _index_of(texts).correct("recur") == ["recur"]
+
+
+def test_one_slip_covers_a_character_left_out_added_replaced_or_swapped() -> None:
+    from bot.search.lexical import one_slip
+
+    slips = one_slip("recur")
+    assert {"recurr", "recu", "recor", "rceur"} <= slips
+    assert "recur" not in slips and "recurrent" not in slips

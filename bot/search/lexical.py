@@ -33,6 +33,21 @@ RARE_KNOWN = 2
 MUCH_COMMONER = 100
 
 
+SLIP_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def one_slip(term: str) -> set[str]:
+    """Every spelling one slip from ``term``: a character left out, added, replaced, or two
+    swapped (a few hundred strings, looked up in the vocabulary: no scan of it)."""
+    cuts = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    spellings = {head + tail[1:] for head, tail in cuts if tail}
+    spellings |= {head + tail[1] + tail[0] + tail[2:] for head, tail in cuts if len(tail) > 1}
+    spellings |= {head + c + tail[1:] for head, tail in cuts if tail for c in SLIP_CHARACTERS}
+    spellings |= {head + c + tail for head, tail in cuts for c in SLIP_CHARACTERS}
+    spellings.discard(term)
+    return spellings
+
+
 class LexicalBuilder:
     """Accumulate documents chunk by chunk; ``finish()`` makes the index.
 
@@ -362,8 +377,8 @@ class LexicalIndex:
         df = self.doc_freq(term)
         if df > RARE_KNOWN:
             return []
-        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=85, limit=None)
-        freq, commoner = max(((self.doc_freq(t), t) for t, *_ in close if t != term), default=(0, ""))
+        vocab = self.vocab
+        freq, commoner = max(((self.doc_freq(t), t) for t in one_slip(term) if t in vocab), default=(0, ""))
         return [commoner] if freq >= MUCH_COMMONER * df else []
 
     def split(self, term: str) -> list[str]:
