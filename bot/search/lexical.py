@@ -354,20 +354,17 @@ class LexicalIndex:
             return [term, *self._commoner(term)]
         if parts := self.split(term):  # "overoptimization": what "over-optimization" indexed
             return parts
-        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=80, limit=2)
-        if close:
-            return [c[0] for c in close]
+        vocab = self.vocab  # a segmented index's buckets keep terms only replaced papers had: not these
+        close = process.extract(term, self._nearby(term), scorer=fuzz.ratio, score_cutoff=80, limit=None)
+        if known := [c[0] for c in close if c[0] in vocab]:
+            return known[:2]
         return self.completions(term, limit=3) or [term]
 
     def _nearby(self, term: str) -> list[str]:
-        """Known terms that may be ``term`` misspelt: the same first letter, a similar length."""
-        vocab = self.vocab  # a segmented index's buckets keep terms only replaced papers had: not these
-        return [
-            t
-            for n in range(len(term) - 2, len(term) + 3)
-            for t in self._buckets.get((term[0], n), [])
-            if t in vocab
-        ]
+        """Terms that may be ``term`` misspelt: the same first letter, a similar length. Scored as
+        they are and filtered after: checking each of them first took 25 ms a word at 1M papers."""
+        lengths = range(len(term) - 2, len(term) + 3)
+        return list(itertools.chain.from_iterable(self._buckets.get((term[0], n), ()) for n in lengths))
 
     def _commoner(self, term: str) -> list[str]:
         """A far commoner spelling of a term only a paper or two hold: a typo in the query may
