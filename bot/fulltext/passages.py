@@ -154,19 +154,23 @@ def _rank(
             row, terms = rows[i], stats.terms[i]
             if row.section in _NOT_BODY or stats.coverage(query, terms) < MIN_COVERAGE:
                 continue
-            passage = Passage(
-                text=focus(row.text, query),
-                paper_id=row.paper_id,
-                section=row.section,
-                page=row.page,
-                link=place_link(paper, doc, row),
-            )
-            scored.append(Scored(stats.score(query, terms), passage))
+            scored.append(Scored(stats.score(query, terms), _passage(row, paper, doc, query)))
     if first is None:
         return [], []
     scored.sort(key=lambda s: -s.score)
     rated = [Scored(first.score(query, Counter(analyze(p.text))), p) for p in others]
     return scored[:k], rated
+
+
+def _passage(row: PassageRow, paper: Paper, doc: FulltextDoc | None, query: set[str]) -> Passage:
+    """A body passage as an answer shows it: cut around the question's words, linked to its place."""
+    return Passage(
+        text=focus(row.text, query),
+        paper_id=row.paper_id,
+        section=row.section,
+        page=row.page,
+        link=place_link(paper, doc, row),
+    )
 
 
 def names_in(question: str) -> list[list[str]]:
@@ -222,14 +226,7 @@ def library_passages(
             held = analyze(" ".join([paper.label, paper.abstract, row.text]))
             if not all(_holds(held, name) for name in names):
                 continue
-        passage = Passage(
-            text=focus(row.text, terms),
-            paper_id=row.paper_id,
-            section=row.section,
-            page=row.page,
-            link=place_link(paper, store.fulltext.get(paper.id), row),
-        )
-        scored.append(Scored(score, passage))
+        scored.append(Scored(score, _passage(row, paper, store.fulltext.get(paper.id), terms)))
         if len(scored) == k:
             break
     return scored
