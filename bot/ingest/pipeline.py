@@ -196,13 +196,14 @@ def ingest_paths(
 
 def _file_items(files: list[Path]) -> Iterator[ParsedPaper | Skipped]:
     for path in files:
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             yield Skipped(file=path.name, line=1, reason="empty file")
             continue
         parser = detect_parser(path)
         if parser is None:
             yield Skipped(file=path.name, line=1, reason="unrecognised file format")
-        elif path.stat().st_size >= PARSE_ELSEWHERE_BYTES:
+        elif size >= PARSE_ELSEWHERE_BYTES:
             for item in streamed(_parsed_as_json, path):  # parsing beside the merging and storing
                 yield (
                     item
@@ -215,7 +216,8 @@ def _file_items(files: list[Path]) -> Iterator[ParsedPaper | Skipped]:
 
 def _parsed_as_json(path: Path) -> Iterator[tuple[str, int] | Skipped]:
     """A worker's parse of one file: each paper as JSON and its line (a string pickles and
-    validates back several times faster than the model pickles)."""
+    validates back several times faster than the model pickles). The parser is found again
+    here: some are closures, which do not pickle."""
     parser = detect_parser(path)
     assert parser is not None
     for item in parser(path):

@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import numpy as np
 
@@ -70,7 +70,7 @@ def build_engine(
     has_code: list[bool] = []
     names: dict[str, int] = {}
     offsets, category_ids = [0], []
-    spellings: Counter[tuple[str, str]] = Counter()  # (spelling, author key) -> papers
+    spellings: Counter[tuple[str, str]] = Counter()  # (author key, spelling) -> papers
     waiting: deque[Future[np.ndarray]] = deque()
     vectors = _Vectors(embedder.dim if embedder else 0, spill)
     embedding = _Embedding(embedder) if embedder is not None else None
@@ -87,7 +87,7 @@ def build_engine(
                 offsets.append(len(category_ids))
                 titles_field.add(title_terms(paper, analyzer))
                 named = {name: author_key(name) for name in paper.authors}
-                spellings.update(named.items())
+                spellings.update(zip(named.values(), named, strict=True))
                 author_papers.add(list(dict.fromkeys(named.values())))
             body.add_texts([document_text(paper) for paper in chunk])
             if embedding is not None:  # in a thread (or a process) beside the analysis
@@ -112,7 +112,7 @@ def build_engine(
                 vectors.add(waiting.popleft().result())
             semantic = SemanticIndex.build(embedder, vectors.matrix(), spill / "semantic" if spill else None)
             vectors.discard()
-    directory = display_names((k, name, count) for (name, k), count in spellings.items())
+    directory = display_names((k, name, count) for (k, name), count in spellings.items())
     return SearchEngine(columns, lexical, title_lexical, AuthorIndex(directory), papers_of, semantic)
 
 
@@ -151,7 +151,20 @@ class _Vectors:
             self._path.unlink(missing_ok=True)
 
 
-class _Embedding:
+class _WithWorker:
+    """A part of a build that may start a worker process: the build's with-block ends it."""
+
+    _worker: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(cancel_futures=True)
+
+
+class _Embedding(_WithWorker):
     """``embedder.embed`` for a build. Many texts at once go to a worker process of their own
     when the embedder can be made again there: wordllama's tokenizing and pooling hold the GIL most of
     the time, so in a thread they took turns with the analysis instead of using the second
@@ -162,25 +175,17 @@ class _Embedding:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.name, self.dim = embedder.name, embedder.dim
-        self._worker: ProcessPoolExecutor | None = None
+        self._remake: Callable[[], Embedder] | None = getattr(embedder, "remake", None)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        remake = getattr(self.embedder, "remake", None)
-        if remake is None or len(texts) < self.PROCESS_FROM:
+        if self._remake is None or len(texts) < self.PROCESS_FROM:
             return self.embedder.embed(texts)
         if self._worker is None:
-            self._worker = spawn_pool(_start_embedder, remake)
+            self._worker = spawn_pool(_start_embedder, self._remake)
         return self._worker.submit(_worker_embed, texts).result()
 
-    def __enter__(self) -> _Embedding:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._worker is not None:
-            self._worker.shutdown(cancel_futures=True)
-
-
-class _BodyBuilder:
+class _BodyBuilder(_WithWorker):
     """The body's BM25 index (``LexicalBuilder``) for a build. A large build written to a folder
     analyses the bodies in a worker process: the largest share of a build's analysis, which
     holds the GIL, so the second core does it while this one reads the papers and makes the
@@ -192,7 +197,6 @@ class _BodyBuilder:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._here: LexicalBuilder | None = None
-        self._worker: ProcessPoolExecutor | None = None
         self._sent: deque[Future[None]] = deque()
 
     def add_texts(self, texts: list[str]) -> None:
@@ -217,13 +221,6 @@ class _BodyBuilder:
             self._sent.popleft().result()
         self._worker.submit(_worker_finish, self.folder).result()
         return LexicalIndex.load(self.folder)
-
-    def __enter__(self) -> _BodyBuilder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._worker is not None:
-            self._worker.shutdown(cancel_futures=True)
 
 
 # A worker process's state: made by its initializer, used by the calls sent to it in order.
