@@ -534,16 +534,10 @@ class PaperService:
         found = library_passages(self.store, index, question, must_hold=must_hold)
         if not found:
             return None
-        papers = {p.id: p for p in self.store.get_papers(dict.fromkeys(s.passage.paper_id for s in found))}
-        cited = [
-            SearchHit(paper=papers[s.passage.paper_id], score=s.score)
-            for s in found
-            if s.passage.paper_id in papers
-        ]
-        if not cited:
-            return None
+        cited = [SearchHit(paper=s.paper, score=s.score) for s in found]
         best = cited[0].paper
-        others = [h for h in answer.hits if h.paper.id not in papers] if keep_hits else []
+        cited_ids = {s.paper.id for s in found}
+        others = [h for h in answer.hits if h.paper.id not in cited_ids] if keep_hits else []
         answer.hits = [*cited, *others][: max(len(cited), NEAREST_OFFERED)]
         answer.passages = [s.passage for s in found]
         answer.passages += [

@@ -38,6 +38,13 @@ class Scored:
     passage: Passage
 
 
+@dataclass
+class Cited(Scored):
+    """A passage of the library and the paper it is from (read once, for the answer too)."""
+
+    paper: Paper
+
+
 def place_link(paper: Paper, doc: FulltextDoc | None, row: PassageRow) -> str | None:
     """The link to a passage's place: arxiv.org/pdf/ID#page=3, arxiv.org/html/ID#S3."""
     arxiv_id = paper.arxiv_id or (doc.arxiv_id if doc else None)
@@ -203,7 +210,7 @@ def library_passages(
     k: int = BODY_PASSAGES,
     must_hold: Collection[str] = (),
     depth: int = 20,
-) -> list[Scored]:
+) -> list[Cited]:
     """The ``k`` body passages of the whole library that best answer ``question`` (BM25 with
     library-wide statistics, on this module's scale; only passages holding ``MIN_COVERAGE`` of
     the question's weight, and one of the terms ``must_hold`` when given), best first, at most
@@ -217,7 +224,7 @@ def library_passages(
     rows = {(r.paper_id, r.ordinal): r for r in store.fulltext.passages_at(places)}
     papers = {p.id: p for p in store.get_papers(dict.fromkeys(pid for pid, _ in places))}
     terms, names = set(query), names_in(question)
-    scored: list[Scored] = []
+    scored: list[Cited] = []
     for (_, score, _), place in zip(found, places, strict=True):
         row, paper = rows.get(place), papers.get(place[0])
         if row is None or paper is None or any(s.passage.paper_id == paper.id for s in scored):
@@ -226,7 +233,7 @@ def library_passages(
             held = analyze(" ".join([paper.label, paper.abstract, row.text]))
             if not all(_holds(held, name) for name in names):
                 continue
-        scored.append(Scored(score, _passage(row, paper, store.fulltext.get(paper.id), terms)))
+        scored.append(Cited(score, _passage(row, paper, store.fulltext.get(paper.id), terms), paper))
         if len(scored) == k:
             break
     return scored
