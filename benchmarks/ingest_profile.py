@@ -48,7 +48,19 @@ def step(name: str, args: list[str], profile: Path | None) -> tuple[float, float
         profile.mkdir(parents=True, exist_ok=True)
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         out = profile / f"{name}.speedscope.json"
-        command = [spy, "record", "--format", "speedscope", "-o", str(out), "-r", "200", "--", *command]
+        command = [
+            spy,
+            "record",
+            "--format",
+            "speedscope",
+            "-o",
+            str(out),
+            "-r",
+            "200",
+            "--subprocesses",
+            "--",
+            *command,
+        ]
     env = {**os.environ, "PAPERBOT_LOG_LEVEL": "WARNING"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

@@ -28,6 +28,8 @@ def wordllama() -> WordLlamaEmbedder:
 def _build(db: Path, embedder: WordLlamaEmbedder) -> tuple[np.ndarray, np.ndarray]:
     """(the index's vectors, the vectors the build stored) of a fresh build."""
     with SQLiteStore(db) as store:
+        # Vectors an earlier test's build stored in the shared seeded database would be reused.
+        store.db.execute("DELETE FROM embeddings")
         engine = build_engine(store, embedder)
         assert engine.semantic is not None
         ids = [str(i) for i in engine.columns.ids]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 
 from bot.models import Paper
@@ -63,9 +63,11 @@ def merge(existing: Paper, new: Paper) -> Paper:
     )
 
 
-def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tuple[Paper | None, float]]:
-    """For each abstract, the candidate whose abstract (any version) is a version of it, and
-    the score (None, 0.0 when none reaches ``SAME_ABSTRACT``).
+def best_versions(
+    abstracts: list[str], candidates: Iterable[tuple[str, Sequence[str]]]
+) -> list[tuple[str | None, float]]:
+    """For each abstract, the id of the candidate (id, its abstract versions) one of whose
+    versions is a version of it, and the score (None, 0.0 when none reaches ``SAME_ABSTRACT``).
 
     Candidates stream through: nothing but the best so far is kept, so a million cost no
     memory. Tokenising every candidate was most of the cost of linking against a large
@@ -74,7 +76,7 @@ def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tup
     contains one of the abstracts' ``MARKS`` rarest long words. A version shares 57-100% of an
     abstract's words (seeds), so it holds several of them; a different paper rarely holds any.
     """
-    texts = ((paper, text) for paper in candidates for text in [paper.abstract, *paper.other_abstracts])
+    texts = ((paper, text) for paper, versions in candidates for text in versions if text)
     sample = [(paper, Counter(tokens(text))) for paper, text in itertools.islice(texts, DF_SAMPLE)]
     df: Counter[str] = Counter()
     for _, bag in sample:
@@ -90,12 +92,19 @@ def best_versions(abstracts: list[str], candidates: Iterable[Paper]) -> list[tup
     for paper, bag in sample:
         for search in searches:
             search.offer(paper, bag)
+    wanted = set().union(*(search.wanted for search in searches))
+    fewest = min(
+        (SHARED_WORDS * len(search.wanted) for search in searches if search.wanted), default=math.inf
+    )
     for paper, text in texts:
         folded = fold(text)
-        # The words shared first (a set of the words split in C; stopwords are in no query):
-        # most candidates stop here, before the mark test below or any vector is built.
-        held = set(folded.translate(ASCII_SEPARATORS).split()) if folded.isascii() else set(tokens(text))
-        if not any(search.could_match(held) for search in searches):
+        # The words shared first (the text's words split and looked up in C, no set of them
+        # built; stopwords are in no query): most candidates stop here, before the mark test
+        # below or any vector is built.
+        held = wanted.intersection(
+            folded.translate(ASCII_SEPARATORS).split() if folded.isascii() else tokens(text)
+        )
+        if len(held) < fewest or not any(search.could_match(held) for search in searches):
             continue
         # A substring test never misses a word the text has; short words would match anything.
         if not marks or any(w in folded for w in marks):
@@ -112,7 +121,7 @@ class _VersionSearch:
         self.query, self.wanted = query, set(query)
         self.df, self.n = sample_df, sample + 1
         self.vector = self._vector(query)
-        self.best: Paper | None = None
+        self.best: str | None = None
         self.score = SAME_ABSTRACT
 
     def _vector(self, bag: Counter[str]) -> dict[str, float]:
@@ -127,7 +136,7 @@ class _VersionSearch:
         """Whether a text with these words shares enough of the abstract's to be compared."""
         return bool(self.wanted) and len(self.wanted & words) >= SHARED_WORDS * len(self.wanted)
 
-    def offer(self, paper: Paper, bag: Counter[str]) -> None:
+    def offer(self, paper: str, bag: Counter[str]) -> None:
         # A set intersection rules out most candidates before any vector is built.
         if not self.could_match(bag.keys()):
             return

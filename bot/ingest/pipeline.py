@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -144,7 +144,7 @@ class Ingest:
         unlinked[author_key(paper.authors[0])] = [c for c in candidates if c[0] != pid]
         return self.store.get_paper(pid)
 
-    def link(self, papers: list[Paper], candidates: Iterable[Paper]) -> list[Paper]:
+    def link(self, papers: list[Paper], candidates: Iterable[tuple[str, Sequence[str]]]) -> list[Paper]:
         """Merge untitled papers into the titled papers they are versions of; returns the others.
 
         The candidates stream past once for all the papers (and are not read at all when there
@@ -152,15 +152,14 @@ class Ingest:
         """
         if not papers:
             return []
-        candidates = (c for c in candidates if c.title)
         alone = []
         for paper, (match, _) in zip(
             papers, best_versions([p.abstract for p in papers], candidates), strict=True
         ):
-            if match is None:
+            fresh = self.store.get_paper(match) if match is not None else None
+            if fresh is None:
                 alone.append(paper)
                 continue
-            fresh = self.store.get_paper(match.id) or match
             self._merge_into(fresh, paper.model_copy(update={"id": fresh.id}))
             if self.store.get_paper(paper.id) is not None:
                 self.store.delete_paper(paper.id)  # an orphan from an earlier ingest, now linked
@@ -259,13 +258,18 @@ def ingest_items(
         run.add_many(batch)
         pending = {p.id for p in untitled}
         orphans = [p for p in store.untitled_papers() if p.id not in pending] if run.report.new_ids else []
-        for paper in run.link(untitled, store.iter_papers()):
+        for paper in run.link(untitled, store.titled_abstracts()):
             run.add(paper)  # a version of no known paper: kept on its own
         if orphans:  # stored before the paper they belong to arrived: only this ingest's papers can match
             changed = [pid for pid, status in run.status_items() if status != "unchanged"]
             run.link(
                 orphans,
-                (p for i in range(0, len(changed), BATCH) for p in store.get_papers(changed[i : i + BATCH])),
+                (
+                    (p.id, [p.abstract, *p.other_abstracts])
+                    for i in range(0, len(changed), BATCH)
+                    for p in store.get_papers(changed[i : i + BATCH])
+                    if p.title
+                ),
             )
         report = run.finish()
         store.record_ingest(report)

@@ -42,7 +42,7 @@ def raw_tokens(text: str) -> list[str]:
     removed by the regex, so the result is the same.
     """
     tokens = text.translate(_SEPARATORS).split()
-    if all(map(str.isalnum, tokens)):
+    if text.isascii() or all(map(str.isalnum, tokens)):  # every ASCII non-alnum is a separator
         return tokens
     return [part for token in tokens for part in _RAW_TOKEN.findall(token)]
 
@@ -50,6 +50,7 @@ def raw_tokens(text: str) -> list[str]:
 _PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
 _PLURAL_ACRONYM = re.compile(r"^[A-Z]{2,}s$")
 _STEMMER = Stemmer.Stemmer("english")
+_STEMMER.maxCacheSize = 0  # _stem memoises: the stemmer's own cache purged itself over and over
 
 
 @lru_cache(maxsize=200_000)

@@ -51,9 +51,10 @@ def one_slip(term: str) -> set[str]:
 class LexicalBuilder:
     """Accumulate documents chunk by chunk; ``finish()`` makes the index.
 
-    ``add_text`` analyses with a memo from raw token to term ids, so each document costs
-    one regex-free split and one comprehension; (document, term) counts are then taken
-    for a whole chunk at once with one ``np.unique``.
+    Each distinct raw token is analysed once: the memo numbers it, and its term ids are kept
+    in arrays (``_Sequences``), so a batch of documents becomes term ids by one dict look-up
+    per token and numpy gathers; (document, term) counts are then taken for a whole chunk at
+    once with one ``np.unique``.
     """
 
     CHUNK = 4096
@@ -61,7 +62,8 @@ class LexicalBuilder:
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
-        self._memo: dict[str, tuple[int, ...]] = {}
+        self._memo: dict[str, int] = {}  # raw token -> its number in _sequences
+        self._sequences = _Sequences()
         self._terms: list[np.ndarray] = []  # per chunk: term id of each posting
         self._counts: list[np.ndarray] = []  # per chunk: term frequency of each posting
         self._postings_per_doc: list[np.ndarray] = []
@@ -70,13 +72,19 @@ class LexicalBuilder:
         self._blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (term ids, lengths) of documents
         self._block_docs = 0
 
-    def add_text(self, text: str) -> None:
-        memo, vocab = self._memo, self.vocab
-        raws = raw_tokens(text)
+    def _learn(self, raws: Iterable[str]) -> None:
+        """Analyse the raw tokens the memo does not hold yet, in order of first appearance (term
+        ids are numbered as terms first appear)."""
+        memo, vocab, sequences = self._memo, self.vocab, self._sequences
         for raw in raws:
             if raw not in memo:
-                memo[raw] = tuple(vocab.setdefault(t, len(vocab)) for t in analyze_token(raw))
-        self._pending.append([i for raw in raws for i in memo[raw]])
+                memo[raw] = sequences.add([vocab.setdefault(t, len(vocab)) for t in analyze_token(raw)])
+
+    def add_text(self, text: str) -> None:
+        raws = raw_tokens(text)
+        self._learn(raws)
+        memo, terms_of = self._memo, self._sequences.terms
+        self._pending.append([i for raw in raws for i in terms_of[memo[raw]]])
         if len(self._pending) >= self.CHUNK:
             self._flush()
 
@@ -85,21 +93,19 @@ class LexicalBuilder:
         C loops over the whole batch (map, chain, numpy) instead of a comprehension per document."""
         if not texts:
             return
-        memo, vocab = self._memo, self.vocab
         per_doc = [raw_tokens(text) for text in texts]
         raws = list(itertools.chain.from_iterable(per_doc))
-        if not memo.keys() >= set(raws):
-            for raw in raws:  # in order: term ids are numbered as they first appear
-                if raw not in memo:
-                    memo[raw] = tuple(vocab.setdefault(t, len(vocab)) for t in analyze_token(raw))
-        terms = list(map(memo.__getitem__, raws))
-        per_raw = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        memo = self._memo
+        numbers = np.fromiter(map(memo.get, raws, itertools.repeat(-1)), dtype=np.int64, count=len(raws))
+        new = np.flatnonzero(numbers < 0).tolist()
+        if new:  # a few new tokens: analysed once each, not a pass over every token
+            self._learn(raws[i] for i in new)
+            numbers[new] = [memo[raws[i]] for i in new]
+        flat, per_raw = self._sequences.gather(numbers)
         ends = np.concatenate(([0], np.cumsum(per_raw)))
         raw_ends = np.concatenate(([0], np.cumsum(np.fromiter(map(len, per_doc), dtype=np.int64))))
-        lengths = ends[raw_ends[1:]] - ends[raw_ends[:-1]]
-        flat = np.fromiter(itertools.chain.from_iterable(terms), dtype=np.int64, count=int(ends[-1]))
         self._seal()
-        self._blocks.append((flat, lengths))
+        self._blocks.append((flat, ends[raw_ends[1:]] - ends[raw_ends[:-1]]))
         self._block_docs += len(texts)
         if self._block_docs >= self.CHUNK:
             self._flush()
@@ -211,7 +217,44 @@ class LexicalBuilder:
 
     def _clear(self) -> None:
         self._terms, self._counts, self._postings_per_doc, self._lengths = [], [], [], []
-        self._memo = {}
+        self._memo, self._sequences = {}, _Sequences()
+
+
+class _Sequences:
+    """The term ids of each analysed raw token (most have one, "EmbeddingGemma" three), as a
+    list for one token at a time and as arrays for gathering a batch's at once."""
+
+    def __init__(self) -> None:
+        self.terms: list[tuple[int, ...]] = []
+        self._starts = np.zeros(0, dtype=np.int64)
+        self._lengths = np.zeros(0, dtype=np.int64)
+        self._flat = np.zeros(0, dtype=np.int64)
+
+    def add(self, terms: list[int]) -> int:
+        self.terms.append(tuple(terms))
+        return len(self.terms) - 1
+
+    def gather(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the term ids of these sequences one after another, each sequence's length)."""
+        self._catch_up()
+        lengths = self._lengths[numbers]
+        total = int(lengths.sum())
+        # The i-th id out is flat[start of its sequence + its place within the sequence].
+        firsts = np.cumsum(lengths) - lengths
+        places = np.arange(total, dtype=np.int64) - np.repeat(firsts, lengths)
+        return self._flat[np.repeat(self._starts[numbers], lengths) + places], lengths
+
+    def _catch_up(self) -> None:
+        """Extend the arrays with the sequences added since the last gather."""
+        new = self.terms[len(self._lengths) :]
+        if not new:
+            return
+        lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+        start = len(self._flat)
+        self._starts = np.concatenate([self._starts, start + np.cumsum(lengths) - lengths])
+        self._lengths = np.concatenate([self._lengths, lengths])
+        flat = np.fromiter(itertools.chain.from_iterable(new), dtype=np.int64, count=int(lengths.sum()))
+        self._flat = np.concatenate([self._flat, flat])
 
 
 class _BM25:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.models import IngestReport, Paper
 
@@ -126,6 +126,7 @@ class Store(Protocol):
     def delete_paper(self, paper_id: str) -> None: ...
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]: ...
     def untitled_papers(self) -> list[Paper]: ...
+    def titled_abstracts(self, batch: int = 1000) -> Iterator[tuple[str, list[str]]]: ...
     def papers_from_sources(self, suffix: str) -> list[Paper]: ...
     def added_since(self, when: str) -> list[str]: ...
     def unlinked_titles(self) -> list[UnlinkedTitle]: ...
@@ -187,10 +188,17 @@ def ingest_row(report: IngestReport) -> tuple[str, int, int, int, int, str]:
     )
 
 
-def in_pages(page: Callable[[str], Sequence[Sequence[str]]]) -> Iterator[Paper]:
-    """Papers read a page at a time in id order: ``page(last id)`` gives the (id, JSON) rows after it."""
+def in_pages(page: Callable[[str], Sequence[Sequence[Any]]]) -> Iterator[Sequence[Any]]:
+    """Rows read a page at a time in id order: ``page(last id)`` gives the rows after it, the id first."""
     last = ""
     while rows := page(last):
-        for row in rows:
-            yield Paper.model_validate_json(row[1])
+        yield from rows
         last = rows[-1][0]
+
+
+def abstract_versions(abstract: str | None, others: str | list[str] | None) -> list[str]:
+    """A paper's abstract and its other versions, from the columns a store read them into
+    (``others``: a list, or the JSON text of one)."""
+    if isinstance(others, str):
+        others = json.loads(others) if others != "[]" else []
+    return [abstract or "", *(others or [])]

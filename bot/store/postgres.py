@@ -25,7 +25,15 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from bot.models import IngestReport, Paper, author_rows
-from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
+from bot.store.base import (
+    IngestRow,
+    StoredVector,
+    UnlinkedTitle,
+    abstract_versions,
+    display_names,
+    in_pages,
+    ingest_row,
+)
 from bot.store.base import now as _now
 from bot.store.changes import Changes, changes_since, next_version, record_removal
 from bot.store.digests import DigestRows
@@ -189,11 +197,22 @@ class PostgresStore:
             self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
-        return in_pages(
+        rows = in_pages(
             lambda last: self._execute(
                 "SELECT id, data::text FROM papers WHERE id > %s ORDER BY id LIMIT %s", (last, batch)
             )
         )
+        return (Paper.model_validate_json(row[1]) for row in rows)
+
+    def titled_abstracts(self, batch: int = 1000) -> Iterator[tuple[str, list[str]]]:
+        rows = in_pages(
+            lambda last: self._execute(
+                """SELECT id, data->>'abstract', data->'other_abstracts' FROM papers
+                   WHERE id > %s AND title_key IS NOT NULL ORDER BY id LIMIT %s""",
+                (last, batch),
+            )
+        )
+        return ((row[0], abstract_versions(row[1], row[2])) for row in rows)
 
     def untitled_papers(self) -> list[Paper]:
         rows = self._execute("SELECT data::text FROM papers WHERE title_key IS NULL")

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import IngestReport, Paper, author_rows
-from bot.store.base import IngestRow, StoredVector, UnlinkedTitle, display_names, in_pages, ingest_row
+from bot.store.base import (
+    IngestRow,
+    StoredVector,
+    UnlinkedTitle,
+    abstract_versions,
+    display_names,
+    in_pages,
+    ingest_row,
+)
 from bot.store.base import now as _now
 from bot.store.changes import Changes, changes_since, forget_removals, next_version, record_removal
 from bot.store.digests import DigestRows
@@ -190,11 +198,23 @@ class SQLiteStore:
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         """Every paper in id order, read a page of ``batch`` at a time."""
-        return in_pages(
+        rows = in_pages(
             lambda last: self.db.execute(
                 "SELECT id, data FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
             ).fetchall()
         )
+        return (Paper.model_validate_json(row[1]) for row in rows)
+
+    def titled_abstracts(self, batch: int = 1000) -> Iterator[tuple[str, list[str]]]:
+        """(id, abstract versions) of every titled paper in id order, without reading the rest."""
+        rows = in_pages(
+            lambda last: self.db.execute(
+                """SELECT id, json_extract(data, '$.abstract'), json_extract(data, '$.other_abstracts')
+                   FROM papers WHERE id > ? AND title_key IS NOT NULL ORDER BY id LIMIT ?""",
+                (last, batch),
+            ).fetchall()
+        )
+        return ((row[0], abstract_versions(row[1], row[2])) for row in rows)
 
     def untitled_papers(self) -> list[Paper]:
         rows = self.db.execute("SELECT data FROM papers WHERE title_key IS NULL")
