@@ -183,3 +183,55 @@ def test_backup_and_export_import_round_trip(tmp_path: Path) -> None:
     again = cli("export", "--json", db=fresh).stdout
     assert json.loads(again) == json.loads(exported)
     assert len(json.loads(exported)) == 53
+
+
+def _index_names(store: SQLiteStore) -> set[str]:
+    return {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_bulk_load_defers_indexes_and_a_failed_one_keeps_them(tmp_path: Path, monkeypatch) -> None:
+    """Past BULK_LOAD new papers an ingest drops the indexes no ingest query reads and makes
+    them again before it commits; one that fails after dropping them leaves them as they were."""
+    from bot.ingest import pipeline
+    from bot.store.sqlite import DEFERRABLE_INDEXES
+
+    monkeypatch.setattr(pipeline, "BATCH", 50)
+    monkeypatch.setattr(pipeline, "BULK_LOAD", 100)
+    folder = tmp_path / "seeds"
+    total = synthetic_seed_folder(folder, files=4, per_file=100)
+    with SQLiteStore(tmp_path / "bulk.sqlite") as store:
+        indexes = _index_names(store)
+        assert set(DEFERRABLE_INDEXES) <= indexes
+        entered = []
+        deferred = store.indexes_deferred
+
+        def recording():  # type: ignore[no-untyped-def]
+            entered.append(_index_names(store))
+            return deferred()
+
+        monkeypatch.setattr(store, "indexes_deferred", recording)
+        ingest_paths(store, [folder])
+        assert len(entered) == 1
+        assert store.count_papers() == total
+        assert _index_names(store) == indexes
+        assert integrity_problems(store) == []
+        # A library as large as the next ingest: its indexes stay (no deferral below its size).
+        more = tmp_path / "more"
+        synthetic_seed_folder(more, files=1, per_file=100)
+        for path in more.glob("*.txt"):
+            path.write_text(path.read_text().replace("Robust Study", "Other Study"))
+        ingest_paths(store, [more])
+        assert len(entered) == 1
+
+    with SQLiteStore(tmp_path / "failed.sqlite") as store:
+
+        def failing_link(self, papers, candidates):  # type: ignore[no-untyped-def]
+            assert not set(DEFERRABLE_INDEXES) & _index_names(store)  # dropped by now
+            raise OSError("disk gone")
+
+        monkeypatch.setattr(pipeline.Ingest, "link", failing_link)
+        with pytest.raises(OSError):
+            ingest_paths(store, [folder])
+        assert store.count_papers() == 0
+        assert _index_names(store) == indexes
+        assert integrity_problems(store) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -20,6 +21,9 @@ from bot.workers import streamed
 
 Parser = Callable[[Path], Iterator[ParsedPaper | Skipped]]
 BATCH = 500  # papers looked up and inserted together
+# An ingest that has added this many papers, and at least as many as the library held, is a bulk
+# load: the store may defer its indexes to the end (50k papers: 13.5 -> 11.6 s to ingest).
+BULK_LOAD = 10_000
 ENRICH_MIN = 90.0  # fuzzy title score for an arXiv paper to enrich a seed paper
 INPUT_SUFFIXES = (".txt", ".xml", ".atom", ".rss", ".json", ".jsonl", ".gz")
 # A file this large is parsed in a worker process while this one merges and stores (50k
@@ -238,7 +242,9 @@ def ingest_items(
     run.report.files = list(sources)
     untitled: list[Paper] = []
     batch: list[Paper] = []
-    with store.atomic(lock="ingest"):  # concurrent ingests take turns (PostgreSQL advisory lock)
+    # Concurrent ingests take turns (PostgreSQL: an advisory lock); a bulk load may defer indexes.
+    with store.atomic(lock="ingest"), ExitStack() as bulk:
+        held, deferred = store.count_papers(), False
         for item in items:
             if isinstance(item, Skipped):
                 run.report.skipped.append(item)
@@ -253,6 +259,9 @@ def ingest_items(
                 if len(batch) >= BATCH:
                     run.add_many(batch)
                     batch = []
+                    if not deferred and len(run.report.new_ids) >= max(BULK_LOAD, held):
+                        bulk.enter_context(store.indexes_deferred())
+                        deferred = True
             if progress:
                 progress(1)
         run.add_many(batch)

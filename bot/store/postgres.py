@@ -15,7 +15,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,10 @@ class PostgresStore:
             self._notify(version)
             record_removal(self._rows, paper_id, version)
             self._execute("DELETE FROM papers WHERE id = %s", (paper_id,))
+
+    def indexes_deferred(self) -> AbstractContextManager[None]:
+        """Kept as they are: dropping an index locks its table against readers until commit."""
+        return nullcontext()
 
     def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
         rows = in_pages(
