@@ -157,6 +157,23 @@ def test_iter_papers_streams_in_id_order(store: Store) -> None:
     assert [p.id for p in store.iter_papers(batch=2)] == sorted(p.id for p in papers)
 
 
+def test_titled_abstracts_give_every_version_of_titled_papers_only(store: Store) -> None:
+    papers = [paper(f"Paper {n}", [f"Author {n}"], abstract=f"Abstract {n}.") for n in range(5)]
+    papers[1].other_abstracts = ["An earlier version.", "Une version « accentuée »."]
+    papers[2].abstract = ""
+    untitled = paper(None, [], abstract="An untitled abstract.")
+    store.put_papers([*papers, untitled])
+    got = list(store.titled_abstracts(batch=2))
+    assert got == sorted((p.id, [p.abstract, *p.other_abstracts]) for p in papers)
+
+
+def test_indexes_deferred_inside_a_transaction_leaves_the_store_as_it_was(store: Store) -> None:
+    with store.atomic(), store.indexes_deferred():
+        store.put_papers([paper("Deferred", ["Anna Smith"])])
+    assert [p.title for p in store.iter_papers()] == ["Deferred"]
+    assert store.author_names()["anna smith"] == ("Anna Smith", 1)
+
+
 def test_the_change_feed_lists_what_changed_after_a_version(store: Store) -> None:
     a, b, c = paper("Alpha", ["Ann One"]), paper("Beta", ["Bo Two"]), paper("Gamma", ["Cy Three"])
     assert store.changes_since(0) == (0, [], [])

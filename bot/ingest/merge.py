@@ -76,8 +76,8 @@ def best_versions(
     contains one of the abstracts' ``MARKS`` rarest long words. A version shares 57-100% of an
     abstract's words (seeds), so it holds several of them; a different paper rarely holds any.
     """
-    texts = ((paper, text) for paper, versions in candidates for text in versions if text)
-    sample = [(paper, Counter(tokens(text))) for paper, text in itertools.islice(texts, DF_SAMPLE)]
+    texts = ((pid, text) for pid, versions in candidates for text in versions if text)
+    sample = [(pid, Counter(tokens(text))) for pid, text in itertools.islice(texts, DF_SAMPLE)]
     df: Counter[str] = Counter()
     for _, bag in sample:
         df.update(bag.keys())
@@ -89,14 +89,14 @@ def best_versions(
             :MARKS
         ]
     }
-    for paper, bag in sample:
+    for pid, bag in sample:
         for search in searches:
-            search.offer(paper, bag)
+            search.offer(pid, bag)
     wanted = set().union(*(search.wanted for search in searches))
     fewest = min(
         (SHARED_WORDS * len(search.wanted) for search in searches if search.wanted), default=math.inf
     )
-    for paper, text in texts:
+    for pid, text in texts:
         folded = fold(text)
         # The words shared first (the text's words split and looked up in C, no set of them
         # built; stopwords are in no query): most candidates stop here, before the mark test
@@ -110,7 +110,7 @@ def best_versions(
         if not marks or any(w in folded for w in marks):
             bag = Counter(tokens(text, folded))
             for search in searches:
-                search.offer(paper, bag)
+                search.offer(pid, bag)
     return [(search.best, search.score if search.best else 0.0) for search in searches]
 
 
@@ -136,11 +136,11 @@ class _VersionSearch:
         """Whether a text with these words shares enough of the abstract's to be compared."""
         return bool(self.wanted) and len(self.wanted & words) >= SHARED_WORDS * len(self.wanted)
 
-    def offer(self, paper: str, bag: Counter[str]) -> None:
+    def offer(self, paper_id: str, bag: Counter[str]) -> None:
         # A set intersection rules out most candidates before any vector is built.
         if not self.could_match(bag.keys()):
             return
         v = self._vector(bag)
         score = sum(weight * v.get(w, 0.0) for w, weight in self.vector.items())
         if score >= self.score:
-            self.best, self.score = paper, score
+            self.best, self.score = paper_id, score
