@@ -192,14 +192,17 @@ def test_a_merge_killed_at_random_points_leaves_a_usable_index(tmp_path: Path) -
     def merge(db: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-c", MERGE, str(db)], stderr=subprocess.DEVNULL)
 
-    start = time.perf_counter()
-    assert merge(copy("timing")).wait() == 0
-    full = time.perf_counter() - start
+    timings = []
+    for name in ["timing-1", "timing-2"]:  # the quicker of two: a cold first run took longer
+        start = time.perf_counter()
+        assert merge(copy(name)).wait() == 0
+        timings.append(time.perf_counter() - start)
+    full = min(timings)
     rng, kills = random.Random(5), 0
     for attempt in range(6):
         db = copy(f"run-{attempt}")
         process = merge(db)
-        time.sleep(rng.uniform(0.3, 0.95) * full)
+        time.sleep(rng.uniform(0.2, 0.85) * full)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

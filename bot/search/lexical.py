@@ -149,6 +149,7 @@ class LexicalBuilder:
         folder the index is never in memory at all, only the chunks it is made from.
         """
         self._flush()
+        self._number_terms_in_order()
         n = sum(len(x) for x in self._lengths)
         v = len(self.vocab)
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int32)
@@ -166,7 +167,9 @@ class LexicalBuilder:
                 end = first + len(docs)
                 indices[first:end], data[first:end], tf[first:end] = docs, weights, counts
             self._clear()
-            return LexicalIndex(self.vocab, indptr, indices, data, n, tf, lengths)
+            return LexicalIndex(
+                self.vocab, indptr, indices, data, n, tf, lengths, sorted_terms=list(self.vocab)
+            )
         folder.mkdir(parents=True, exist_ok=True)
         with (
             npy_writer(folder / "indices.npy", np.int32, (total,)) as fi,
@@ -180,9 +183,21 @@ class LexicalBuilder:
         self._clear()
         np.save(folder / "indptr.npy", indptr)
         np.save(folder / "lengths.npy", lengths)
-        by_id = sorted(self.vocab, key=self.vocab.__getitem__)
-        (folder / "vocab.json").write_text(json.dumps({"size": n, "terms": by_id}))
+        terms = list(self.vocab)  # in id order, which is sorted order
+        (folder / "vocab.json").write_text(json.dumps({"size": n, "terms": terms, "sorted": True}))
         return LexicalIndex.load(folder, self.vocab)  # the vocabulary once, not twice
+
+    def _number_terms_in_order(self) -> None:
+        """Renumber the terms in sorted order (the chunks' term ids mapped to the new ones), so
+        that a loaded index has its vocabulary sorted already: spelling correction and
+        completion then start without sorting it (a second at 1M papers)."""
+        order = sorted(self.vocab)
+        new_id = np.empty(len(order), dtype=np.int32)
+        new_id[np.fromiter(map(self.vocab.__getitem__, order), dtype=np.int64, count=len(order))] = np.arange(
+            len(order), dtype=np.int32
+        )
+        self._terms = [new_id[chunk] for chunk in self._terms]
+        self.vocab = {term: i for i, term in enumerate(order)}
 
     def _passes(
         self, indptr: np.ndarray, weigh: _BM25
@@ -291,8 +306,11 @@ class LexicalIndex:
         size: int,
         tf: np.ndarray,
         lengths: np.ndarray,
+        sorted_terms: list[str] | None = None,
     ) -> None:
+        """``sorted_terms``: the vocabulary's terms in sorted order, when the caller has them."""
         self.vocab = vocab
+        self._terms_in_order = sorted_terms
         self.indptr, self.indices, self.data = indptr, indices, data
         self.size = size
         self.documents = size  # what idf counts (a segmented index: its live documents)
@@ -303,20 +321,29 @@ class LexicalIndex:
     # Spelling correction and completion need the vocabulary sorted and bucketed: made when
     # asked, so indexes that never correct (titles, authors: 2M terms at 1M papers) never pay.
     def prepare_corrections(self) -> None:
-        """Sort and bucket the vocabulary now, not on the first misspelt query."""
-        self._buckets  # noqa: B018
+        """Sort the vocabulary now (when it was not saved sorted), not on the first misspelt query."""
+        self._sorted_vocab  # noqa: B018
 
     @functools.cached_property
     def _sorted_vocab(self) -> list[str]:
-        return sorted(self.vocab)
+        return self._terms_in_order if self._terms_in_order is not None else sorted(self.vocab)
+
+    def _bucket(self, first: str, length: int) -> list[str]:
+        """The vocabulary's terms with this first letter and length, in order: typo candidates
+        without scanning it all. A letter's terms are one run of the sorted vocabulary, cut
+        into lengths the first time a query needs that letter."""
+        by_length = self._by_letter.get(first)
+        if by_length is None:
+            terms = self._sorted_vocab
+            run = terms[bisect.bisect_left(terms, first) : bisect.bisect_left(terms, chr(ord(first) + 1))]
+            by_length = self._by_letter[first] = {}
+            for term in run:
+                by_length.setdefault(len(term), []).append(term)
+        return by_length.get(length, [])
 
     @functools.cached_property
-    def _buckets(self) -> dict[tuple[str, int], list[str]]:
-        """Vocabulary by first letter and length: typo candidates without scanning it all."""
-        buckets: dict[tuple[str, int], list[str]] = {}
-        for term in self._sorted_vocab:
-            buckets.setdefault((term[0], len(term)), []).append(term)
-        return buckets
+    def _by_letter(self) -> dict[str, dict[int, list[str]]]:
+        return {}
 
     @classmethod
     def build(cls, corpus_terms: Iterable[Sequence[str]]) -> LexicalIndex:
@@ -333,7 +360,8 @@ class LexicalIndex:
         postings = (np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indices", "data", "tf"))
         indices, data, tf = postings
         indptr, lengths = np.load(folder / "indptr.npy"), np.load(folder / "lengths.npy")
-        return cls(vocab, indptr, indices, data, meta["size"], tf, lengths)
+        in_order = meta["terms"] if meta.get("sorted") else None  # indexes saved before: sorted when asked
+        return cls(vocab, indptr, indices, data, meta["size"], tf, lengths, sorted_terms=in_order)
 
     def scores(
         self,
@@ -407,7 +435,7 @@ class LexicalIndex:
         """Terms that may be ``term`` misspelt: the same first letter, a similar length. Scored as
         they are and filtered after: checking each of them first took 25 ms a word at 1M papers."""
         lengths = range(len(term) - 2, len(term) + 3)
-        return list(itertools.chain.from_iterable(self._buckets.get((term[0], n), ()) for n in lengths))
+        return list(itertools.chain.from_iterable(self._bucket(term[0], n) for n in lengths))
 
     def _commoner(self, term: str) -> list[str]:
         """A far commoner spelling of a term only a paper or two hold: a typo in the query may

@@ -55,15 +55,6 @@ class LexicalSegments(LexicalIndex):
         return sorted(base + self._new_terms) if self._new_terms else base  # two sorted runs: a merge
 
     @functools.cached_property
-    def _buckets(self) -> dict[tuple[str, int], list[str]]:
-        buckets = dict(self.parts[0]._buckets)
-        for bucket, terms in itertools.groupby(
-            sorted(self._new_terms, key=lambda t: (t[0], len(t))), key=lambda t: (t[0], len(t))
-        ):
-            buckets[bucket] = sorted([*buckets.get(bucket, []), *terms])
-        return buckets
-
-    @functools.cached_property
     def _new_terms(self) -> list[str]:
         """Terms of the later segments that the base does not know."""
         known = self.parts[0].vocab
