@@ -14,7 +14,7 @@ import functools
 import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -296,10 +296,40 @@ def bm25_idf(size: int, df: np.ndarray | int) -> np.ndarray:
     return np.log1p((size - np.asarray(df) + 0.5) / (np.asarray(df) + 0.5)).astype(np.float32)
 
 
+class SortedTerms(Mapping[str, int]):
+    """A sorted vocabulary as the mapping from term to id (its place), looked up by bisection:
+    a loaded index makes no dict of its terms (2.7M terms: 2.3 s and a few hundred MB)."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+
+    def get(self, term: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        terms = self.terms
+        at = bisect.bisect_left(terms, term)
+        return at if at < len(terms) and terms[at] == term else default
+
+    def __getitem__(self, term: str) -> int:
+        at = self.get(term)
+        if at is None:
+            raise KeyError(term)
+        return at
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
 class LexicalIndex:
     def __init__(
         self,
-        vocab: dict[str, int],
+        vocab: Mapping[str, int],
         indptr: np.ndarray,
         indices: np.ndarray,
         data: np.ndarray,
@@ -353,10 +383,14 @@ class LexicalIndex:
         return builder.finish()
 
     @classmethod
-    def load(cls, folder: Path, vocab: dict[str, int] | None = None) -> LexicalIndex:
+    def load(cls, folder: Path, vocab: Mapping[str, int] | None = None) -> LexicalIndex:
         meta = json.loads((folder / "vocab.json").read_text())
-        if vocab is None:
-            vocab = {term: i for i, term in enumerate(meta["terms"])}
+        if vocab is None:  # saved sorted: looked up in place, no dict of millions of terms to make
+            vocab = (
+                SortedTerms(meta["terms"])
+                if meta.get("sorted")
+                else {t: i for i, t in enumerate(meta["terms"])}
+            )
         postings = (np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indices", "data", "tf"))
         indices, data, tf = postings
         indptr, lengths = np.load(folder / "indptr.npy"), np.load(folder / "lengths.npy")
