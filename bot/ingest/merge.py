@@ -93,9 +93,6 @@ def best_versions(
         for search in searches:
             search.offer(pid, bag)
     wanted = set().union(*(search.wanted for search in searches))
-    fewest = min(
-        (SHARED_WORDS * len(search.wanted) for search in searches if search.wanted), default=math.inf
-    )
     for pid, text in texts:
         folded = fold(text)
         # The words shared first (the text's words split and looked up in C, no set of them
@@ -104,7 +101,7 @@ def best_versions(
         held = wanted.intersection(
             folded.translate(ASCII_SEPARATORS).split() if folded.isascii() else tokens(text)
         )
-        if len(held) < fewest or not any(search.could_match(held) for search in searches):
+        if not any(search.could_match(held) for search in searches):
             continue
         # A substring test never misses a word the text has; short words would match anything.
         if not marks or any(w in folded for w in marks):

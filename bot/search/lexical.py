@@ -167,9 +167,7 @@ class LexicalBuilder:
                 end = first + len(docs)
                 indices[first:end], data[first:end], tf[first:end] = docs, weights, counts
             self._clear()
-            return LexicalIndex(
-                self.vocab, indptr, indices, data, n, tf, lengths, sorted_terms=list(self.vocab)
-            )
+            return LexicalIndex(SortedTerms(list(self.vocab)), indptr, indices, data, n, tf, lengths)
         folder.mkdir(parents=True, exist_ok=True)
         with (
             npy_writer(folder / "indices.npy", np.int32, (total,)) as fi,
@@ -185,7 +183,7 @@ class LexicalBuilder:
         np.save(folder / "lengths.npy", lengths)
         terms = list(self.vocab)  # in id order, which is sorted order
         (folder / "vocab.json").write_text(json.dumps({"size": n, "terms": terms, "sorted": True}))
-        return LexicalIndex.load(folder, self.vocab)  # the vocabulary once, not twice
+        return LexicalIndex.load(folder)
 
     def _number_terms_in_order(self) -> None:
         """Renumber the terms in sorted order (the chunks' term ids mapped to the new ones), so
@@ -336,11 +334,8 @@ class LexicalIndex:
         size: int,
         tf: np.ndarray,
         lengths: np.ndarray,
-        sorted_terms: list[str] | None = None,
     ) -> None:
-        """``sorted_terms``: the vocabulary's terms in sorted order, when the caller has them."""
         self.vocab = vocab
-        self._terms_in_order = sorted_terms
         self.indptr, self.indices, self.data = indptr, indices, data
         self.size = size
         self.documents = size  # what idf counts (a segmented index: its live documents)
@@ -356,7 +351,7 @@ class LexicalIndex:
 
     @functools.cached_property
     def _sorted_vocab(self) -> list[str]:
-        return self._terms_in_order if self._terms_in_order is not None else sorted(self.vocab)
+        return self.vocab.terms if isinstance(self.vocab, SortedTerms) else sorted(self.vocab)
 
     def _bucket(self, first: str, length: int) -> list[str]:
         """The vocabulary's terms with this first letter and length, in order: typo candidates
@@ -383,19 +378,18 @@ class LexicalIndex:
         return builder.finish()
 
     @classmethod
-    def load(cls, folder: Path, vocab: Mapping[str, int] | None = None) -> LexicalIndex:
+    def load(cls, folder: Path) -> LexicalIndex:
         meta = json.loads((folder / "vocab.json").read_text())
-        if vocab is None:  # saved sorted: looked up in place, no dict of millions of terms to make
-            vocab = (
-                SortedTerms(meta["terms"])
-                if meta.get("sorted")
-                else {t: i for i, t in enumerate(meta["terms"])}
-            )
+        # Saved sorted: looked up in place, no dict of millions of terms to make (indexes saved
+        # before that: a dict, sorted when a correction first asks).
+        terms = meta["terms"]
+        vocab: Mapping[str, int] = (
+            SortedTerms(terms) if meta.get("sorted") else {t: i for i, t in enumerate(terms)}
+        )
         postings = (np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("indices", "data", "tf"))
         indices, data, tf = postings
         indptr, lengths = np.load(folder / "indptr.npy"), np.load(folder / "lengths.npy")
-        in_order = meta["terms"] if meta.get("sorted") else None  # indexes saved before: sorted when asked
-        return cls(vocab, indptr, indices, data, meta["size"], tf, lengths, sorted_terms=in_order)
+        return cls(vocab, indptr, indices, data, meta["size"], tf, lengths)
 
     def scores(
         self,
