@@ -71,6 +71,18 @@ def test_a_few_texts_are_embedded_without_a_worker(wordllama: WordLlamaEmbedder,
     assert vectors.shape == (2, wordllama.dim)
 
 
+def test_once_the_worker_runs_a_short_last_chunk_goes_to_it_too(
+    wordllama: WordLlamaEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build._Embedding, "PROCESS_FROM", 8)
+    texts = [f"paper {i} on mean field games" for i in range(10)]
+    with build._Embedding(wordllama) as embedding:
+        first = embedding.embed(texts)
+        monkeypatch.setattr(wordllama, "embed", None)  # this process's embedder must not be used
+        last = embedding.embed(texts[:2])
+    np.testing.assert_array_equal(first[:2], last)
+
+
 def test_a_body_index_analysed_in_a_worker_process_is_the_one_made_in_process(
     seeded_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,7 +92,13 @@ def best_versions(
     for pid, bag in sample:
         for search in searches:
             search.offer(pid, bag)
-    wanted = set().union(*(search.wanted for search in searches))
+    # The searches wanting each word: a text's shared words are counted for all the searches
+    # at once (one count in C) instead of intersected with each search's words in turn.
+    owners: dict[str, list[_VersionSearch]] = {}
+    for search in searches:
+        for word in search.wanted:
+            owners.setdefault(word, []).append(search)
+    wanted = set(owners)
     for pid, text in texts:
         folded = fold(text)
         # The words shared first (the text's words split and looked up in C, no set of them
@@ -101,7 +107,8 @@ def best_versions(
         held = wanted.intersection(
             folded.translate(ASCII_SEPARATORS).split() if folded.isascii() else tokens(text)
         )
-        if not any(search.could_match(held) for search in searches):
+        shared = Counter(itertools.chain.from_iterable(map(owners.__getitem__, held)))
+        if not any(count >= search.needed for search, count in shared.items()):
             continue
         # A substring test never misses a word the text has; short words would match anything.
         if not marks or any(w in folded for w in marks):
@@ -116,6 +123,7 @@ class _VersionSearch:
 
     def __init__(self, query: Counter[str], sample_df: Counter[str], sample: int) -> None:
         self.query, self.wanted = query, set(query)
+        self.needed = SHARED_WORDS * len(self.wanted) if self.wanted else math.inf
         self.df, self.n = sample_df, sample + 1
         self.vector = self._vector(query)
         self.best: str | None = None
@@ -131,7 +139,7 @@ class _VersionSearch:
 
     def could_match(self, words: AbstractSet[str]) -> bool:
         """Whether a text with these words shares enough of the abstract's to be compared."""
-        return bool(self.wanted) and len(self.wanted & words) >= SHARED_WORDS * len(self.wanted)
+        return len(self.wanted & words) >= self.needed
 
     def offer(self, paper_id: str, bag: Counter[str]) -> None:
         # A set intersection rules out most candidates before any vector is built.

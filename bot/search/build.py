@@ -168,7 +168,9 @@ class _Embedding(_WithWorker):
     """``embedder.embed`` for a build. Many texts at once go to a worker process of their own
     when the embedder can be made again there: wordllama's tokenizing and pooling hold the GIL most of
     the time, so in a thread they took turns with the analysis instead of using the second
-    core. A segment's few papers are embedded here (a process costs a second to start)."""
+    core. A segment's few papers are embedded here (a process costs a second to start); once the
+    worker runs, every call goes to it, the last short chunk too (here it would first set up this
+    process's tokenizer: a second of the main thread's time)."""
 
     PROCESS_FROM = 1024  # texts in one call
 
@@ -178,7 +180,7 @@ class _Embedding(_WithWorker):
         self._remake: Callable[[], Embedder] | None = getattr(embedder, "remake", None)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if self._remake is None or len(texts) < self.PROCESS_FROM:
+        if self._remake is None or (self._worker is None and len(texts) < self.PROCESS_FROM):
             return self.embedder.embed(texts)
         if self._worker is None:
             self._worker = spawn_pool(_start_embedder, self._remake)
