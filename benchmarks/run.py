@@ -274,7 +274,10 @@ def render(results: list[dict[str, Any]]) -> str:
         *_commands(results),
         "Corpus: the 53 seed papers plus N papers ingested end to end from an arXiv metadata snapshot file "
         "(synthetic Zipfian ML text unless `--arxiv FILE` is given). Latencies are after warm-up; "
-        "'8 callers' runs 8 threads at once, as the bot's `asyncio.to_thread` does.",
+        "'8 callers' are 8 threads asking at once through the bot's answer threads "
+        "(`bot.workers.answer_threads`: one per core, first come first served), as its cogs ask; "
+        "'(own threads)' marks rows measured before that, each caller in a thread of its own, all at "
+        "once (`asyncio.to_thread`), also kept in results.json as `concurrent_8_own_threads_ms`.",
         "",
         f"'(load a → b)' above is the machine's 1-minute load average before and after that size: "
         f"above its {os.cpu_count()} cores, other work shared them and every time of that row is "
@@ -311,10 +314,11 @@ def render(results: list[dict[str, Any]]) -> str:
     fmt = lambda s: f"{s['p50']} / {s['p95']} / {s['p99']}"  # noqa: E731
     for r in results:
         lat, con = r["latency_ms"], r["concurrent_8_ms"]
+        how = "" if "answer_threads" in con else " (own threads)"
         lines.append(
             f"| {r.get('backend', 'sqlite')} | {r['ingest']['papers']:,} | {fmt(lat['search'])} | {fmt(lat['ask'])} | {fmt(lat['complete_title'])} | "
-            f"{fmt(lat['complete_author'])} | {con['search']['p95']} ({con['search']['per_second']}) | "
-            f"{con['ask']['p95']} ({con['ask']['per_second']}) |"
+            f"{fmt(lat['complete_author'])} | {con['search']['p95']} ({con['search']['per_second']}){how} | "
+            f"{con['ask']['p95']} ({con['ask']['per_second']}){how} |"
         )
     lines += [
         "",

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         description="answer plain messages in channels an admin enabled (needs the message content intent)",
     )
     cooldown_seconds: float = Field(5.0, description="per-user cooldown on expensive commands")
+    answer_threads: int = Field(
+        0, ge=0, description="questions answered at once, the others wait their turn (0: one per core)"
+    )
     semantic: bool = Field(True, description="use static embeddings (wordllama) in search")
     llm_base_url: str | None = Field(
         None, description="optional OpenAI-compatible endpoint to rewrite answers"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,40 @@ async def test_ask_defers_before_the_work_and_answers_within_limits(
     [embed] = sent_embeds(interaction)
     assert "WARM" in (embed.title or "") and within_limits(embed)
     assert interaction.followup.send.await_args.kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+async def test_questions_wait_their_turn_in_the_answer_threads(
+    seeded_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers run in the bot's answer threads, no more at once than it has, in the order asked."""
+    bot = make_bot(seeded_db, answer_threads=2)
+    lock, running, most, order, threads = threading.Lock(), [0], [0], [], set()
+    original = bot.dialogue.ask
+
+    def ask(channel_id: int, question: str) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            order.append(question)
+            threads.add(threading.current_thread().name)
+        time.sleep(0.05)
+        try:
+            return original(channel_id, question)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(bot.dialogue, "ask", ask)
+    cog = Ask(bot)
+    questions = [f"which paper averages reward models? ({i})" for i in range(6)]
+    interactions = [fake_interaction(bot, channel_id=600 + i) for i in range(6)]
+    await asyncio.gather(
+        *(cog.ask.callback(cog, i, question=q) for i, q in zip(interactions, questions, strict=True))
+    )
+    assert most[0] == 2 and order == questions
+    assert len(threads) == 2 and all(name.startswith("paperbot-answer") for name in threads)
+    assert all(sent_embeds(i) for i in interactions)
+    await bot.close()
 
 
 @pytest.mark.parametrize(

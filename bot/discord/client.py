@@ -7,8 +7,11 @@ that on purpose), so creating and starting the bot in tests needs no Discord at 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import pkgutil
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -21,8 +24,10 @@ from bot.discord import cogs
 from bot.discord.checks import Cooldowns
 from bot.discord.respond import report_error
 from bot.service import PaperService
+from bot.workers import answer_threads
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -70,6 +75,17 @@ class PaperBot(commands.Bot):
         self.dialogue = Dialogue(service, Conversation())
         self.cooldowns = Cooldowns(settings.cooldown_seconds)
         self.free_text_channels: set[int] = set()
+        self._answering = answer_threads(settings.answer_threads)
+
+    async def answer(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` (a search, an answer: CPU work) in the answer threads, in turn."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._answering, functools.partial(call, *args)
+        )
+
+    async def close(self) -> None:
+        await super().close()
+        self._answering.shutdown(wait=False, cancel_futures=True)
 
     async def setup_hook(self) -> None:
         self.free_text_channels = await asyncio.to_thread(self.service.store.free_text_channels)

@@ -32,7 +32,7 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
         """Ask about papers: the passage that answers, the paper, and links."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.ask, interaction.channel_id, question)
+        reply = await self.bot.answer(self.bot.dialogue.ask, interaction.channel_id, question)
         await send_pages(interaction, embeds.reply_pages(reply))
         self._fetch_body_later(reply)
 
@@ -59,7 +59,7 @@ class Ask(commands.Cog):
         start = parse_date(since) if since else None  # bad dates fail now, before "thinking…"
         end = parse_date(until, end=True) if until else None
         await think(interaction)
-        reply = await asyncio.to_thread(
+        reply = await self.bot.answer(
             self.bot.dialogue.search, interaction.channel_id, query, author, category, start, end
         )
         await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
@@ -98,7 +98,7 @@ class Ask(commands.Cog):
                 return
         try:
             async with message.channel.typing():
-                reply = await asyncio.to_thread(self.bot.dialogue.handle, question, message.channel.id)
+                reply = await self.bot.answer(self.bot.dialogue.handle, question, message.channel.id)
         except Exception:
             log.exception(
                 "free text failed (user %s, guild %s, channel %s): %r",

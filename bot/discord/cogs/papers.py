@@ -30,7 +30,7 @@ class Papers(commands.Cog):
     async def paper(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
         """One paper: abstract, authors, date and links."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.paper, interaction.channel_id, title)
+        reply = await self.bot.answer(self.bot.dialogue.paper, interaction.channel_id, title)
         await send_pages(interaction, [embeds.paper_embed(reply.paper)])
 
     @app_commands.command()
@@ -40,7 +40,7 @@ class Papers(commands.Cog):
     async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
         """An author's papers, newest first."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.author, interaction.channel_id, name)
+        reply = await self.bot.answer(self.bot.dialogue.author, interaction.channel_id, name)
         await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
 
     @app_commands.command()
@@ -55,7 +55,7 @@ class Papers(commands.Cog):
     ) -> None:
         """The newest papers in the library."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.recent, interaction.channel_id, category, days)
+        reply = await self.bot.answer(self.bot.dialogue.recent, interaction.channel_id, category, days)
         await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
 
     @app_commands.command()
@@ -65,7 +65,7 @@ class Papers(commands.Cog):
     async def similar(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
         """Papers close to a given one."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.similar, interaction.channel_id, title)
+        reply = await self.bot.answer(self.bot.dialogue.similar, interaction.channel_id, title)
         await send_pages(interaction, embeds.list_pages(reply.heading, reply.papers, reply.empty))
 
     @app_commands.command()
@@ -74,7 +74,7 @@ class Papers(commands.Cog):
     async def cite(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, 300]) -> None:
         """A BibTeX entry and a plain-text reference."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.cite, interaction.channel_id, title)
+        reply = await self.bot.answer(self.bot.dialogue.cite, interaction.channel_id, title)
         await send_pages(interaction, [embeds.citation_embed(reply.paper, reply.bibtex, reply.reference)])
 
     @app_commands.command()
@@ -97,7 +97,7 @@ class Papers(commands.Cog):
     async def stats(self, interaction: discord.Interaction) -> None:
         """What the library holds: papers, authors, categories, last ingest, and a chart."""
         await think(interaction)
-        reply = await asyncio.to_thread(self.bot.dialogue.stats)
+        reply = await self.bot.answer(self.bot.dialogue.stats)
         shape = await asyncio.to_thread(self.bot.service.library_shape)
         embed = embeds.stats_embed(reply.stats)
         if not shape.periods:
@@ -123,7 +123,7 @@ class Papers(commands.Cog):
         """How many papers on a topic per year or month, as a chart."""
         start = parse_date(since) if since else None  # a bad date fails now, before "thinking…"
         await think(interaction)
-        result = await asyncio.to_thread(self.bot.service.trend, topic, by, start)
+        result = await self.bot.answer(self.bot.service.trend, topic, by, start)
         embed = embeds.trend_embed(result)
         if not result.counts:
             await send_pages(interaction, [embed])
