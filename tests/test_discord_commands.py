@@ -16,6 +16,7 @@ from discord import app_commands
 from discord_fakes import fake_interaction, make_bot, sent_embeds, settings_for
 
 from bot.discord import PaperBot, create_bot
+from bot.discord import embeds as embeds_module
 from bot.discord.autocomplete import authors, categories, titles
 from bot.discord.cogs.admin import Admin
 from bot.discord.cogs.ask import Ask
@@ -101,6 +102,26 @@ async def test_questions_wait_their_turn_in_the_answer_threads(
     assert most[0] == 2 and order == questions
     assert len(threads) == 2 and all(name.startswith("paperbot-answer") for name in threads)
     assert all(sent_embeds(i) for i in interactions)
+    await bot.close()
+
+
+async def test_a_question_that_may_wait_on_arxiv_does_not_hold_an_answer_thread(
+    seeded_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = make_bot(seeded_db, answer_threads=1)
+    bot.service.arxiv = object()  # type: ignore[assignment]  # lookups on: never reached below
+    threads: dict[str, str] = {}
+    monkeypatch.setattr(
+        bot.dialogue,
+        "ask",
+        lambda channel_id, question: threads.setdefault(question, threading.current_thread().name),
+    )
+    cog = Ask(bot)
+    monkeypatch.setattr(embeds_module, "reply_pages", lambda reply: [discord.Embed(title="ok")])
+    for question in ["what is https://arxiv.org/abs/2403.08295 about?", "what is GKD?"]:
+        await cog.ask.callback(cog, fake_interaction(bot), question=question)
+    assert not threads["what is https://arxiv.org/abs/2403.08295 about?"].startswith("paperbot-answer")
+    assert threads["what is GKD?"].startswith("paperbot-answer")
     await bot.close()
 
 

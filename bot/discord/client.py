@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.arxiv_refs import arxiv_refs
 from bot.chat.conversation import Conversation
 from bot.chat.dialogue import Dialogue
 from bot.config import Settings
@@ -77,8 +78,12 @@ class PaperBot(commands.Bot):
         self.free_text_channels: set[int] = set()
         self._answering = answer_threads(settings.answer_threads)
 
-    async def answer(self, call: Callable[..., T], *args: Any) -> T:
-        """``call(*args)`` (a search, an answer: CPU work) in the answer threads, in turn."""
+    async def answer(self, call: Callable[..., T], *args: Any, question: str = "") -> T:
+        """``call(*args)`` (a search, an answer: CPU work) in the answer threads, in turn. A
+        ``question`` with arXiv links may wait seconds on arXiv for papers the library lacks: it
+        runs beside them instead, not holding one of the few answer threads while it waits."""
+        if question and self.service.arxiv is not None and arxiv_refs(question):
+            return await asyncio.to_thread(call, *args)
         return await asyncio.get_running_loop().run_in_executor(
             self._answering, functools.partial(call, *args)
         )

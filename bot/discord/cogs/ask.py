@@ -32,7 +32,9 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
         """Ask about papers: the passage that answers, the paper, and links."""
         await think(interaction)
-        reply = await self.bot.answer(self.bot.dialogue.ask, interaction.channel_id, question)
+        reply = await self.bot.answer(
+            self.bot.dialogue.ask, interaction.channel_id, question, question=question
+        )
         await send_pages(interaction, embeds.reply_pages(reply))
         self._fetch_body_later(reply)
 
@@ -98,7 +100,9 @@ class Ask(commands.Cog):
                 return
         try:
             async with message.channel.typing():
-                reply = await self.bot.answer(self.bot.dialogue.handle, question, message.channel.id)
+                reply = await self.bot.answer(
+                    self.bot.dialogue.handle, question, message.channel.id, question=question
+                )
         except Exception:
             log.exception(
                 "free text failed (user %s, guild %s, channel %s): %r",
