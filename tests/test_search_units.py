@@ -217,6 +217,41 @@ def test_lexical_index_written_in_passes_is_the_same_index(
     assert isinstance(LexicalIndex.load(tmp_path / "idx").indices, np.memmap)
 
 
+def test_dense_rows_of_common_terms_give_the_scattered_scores_bit_for_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large index's commonest terms are added as dense rows: the same scores as scattering
+    their postings, in memory and saved, with and without a scale; rare terms still scatter."""
+    from bot.search import lexical
+    from bot.search.lexical import LexicalBuilder
+
+    monkeypatch.setattr(lexical, "DENSE_FROM", 100)
+    rng = np.random.default_rng(11)
+    docs = [[f"w{int(i)}" for i in rng.zipf(1.3, size=rng.integers(1, 60)) if i < 300] for _ in range(400)]
+
+    def built(folder: Path | None = None) -> LexicalIndex:
+        builder = LexicalBuilder()
+        for terms in docs:
+            builder.add(terms)
+        return builder.finish(folder)
+
+    for index in (built(), built(tmp_path / "idx"), LexicalIndex.load(tmp_path / "idx")):
+        assert index.dense is not None
+        common = {t for t in index.vocab if index.doc_freq(t) >= lexical.DENSE_SHARE * index.size}
+        assert common and {index.vocab[t] for t in common} == set(index.dense.row_of)
+        query = [*sorted(common)[:3], "w40", "w7", "w1", "unknown"]
+        scatter = LexicalIndex(
+            index.vocab, index.indptr, index.indices, index.data, index.size, index.tf, index.lengths
+        )
+        for scale in (None, [0.5, 1.0, 2.0, 1.0, 0.3, 0.7, 1.0]):
+            assert np.array_equal(index.scores(query, scale=scale), scatter.scores(query, scale=scale))
+        assert np.array_equal(
+            index.scores(query, weights=[1.0] * 7), scatter.scores(query, weights=[1.0] * 7)
+        )
+    small = LexicalIndex.build(docs[:50])
+    assert small.dense is None  # below DENSE_FROM documents: no rows
+
+
 def test_top_equals_a_full_sort() -> None:
     """``top`` finds the best scores without sorting them all (a sampled cut): the same as a
     full sort, with BM25 weights, with coverage weights, under a mask, with few matches."""

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 
 from bot.models import Paper
-from bot.text import ASCII_SEPARATORS, fold, tokens
+from bot.text import fold, tokens
 
 # TF-IDF cosine above which an abstract is another version of a known one. On the seeds,
 # versions score 0.56-1.0 and different papers at most 0.24.
@@ -18,6 +18,9 @@ SHARED_WORDS = 0.3  # share of an abstract's distinct words a candidate must hol
 DF_SAMPLE = 2000  # candidate texts tokenised to estimate document frequencies
 MARKS = 12  # an abstract's rarest words, one of which a candidate past the sample must contain
 MARK_LENGTH = 5  # shorter words are substrings of too many others
+# An ASCII text's bytes, folded (lower case) with every other byte a separator: its words are
+# then split in C, as bytes, without a str object made per word.
+_ASCII_WORDS = bytes(ord(chr(b).lower()) if b < 128 and chr(b).isalnum() else ord(" ") for b in range(256))
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -99,17 +102,21 @@ def best_versions(
         for word in search.wanted:
             owners.setdefault(word, []).append(search)
     wanted = set(owners)
+    ascii_owners = {w.encode(): owner for w, owner in owners.items() if w.isascii()}
+    ascii_wanted = set(ascii_owners)
     for pid, text in texts:
-        folded = fold(text)
         # The words shared first (the text's words split and looked up in C, no set of them
         # built; stopwords are in no query): most candidates stop here, before the mark test
         # below or any vector is built.
-        held = wanted.intersection(
-            folded.translate(ASCII_SEPARATORS).split() if folded.isascii() else tokens(text)
-        )
-        shared = Counter(itertools.chain.from_iterable(map(owners.__getitem__, held)))
+        if text.isascii():
+            held = ascii_wanted.intersection(text.encode().translate(_ASCII_WORDS).split())
+            wanting = map(ascii_owners.__getitem__, held)
+        else:
+            wanting = map(owners.__getitem__, wanted.intersection(tokens(text)))
+        shared = Counter(itertools.chain.from_iterable(wanting))
         if not any(count >= search.needed for search, count in shared.items()):
             continue
+        folded = fold(text)
         # A substring test never misses a word the text has; short words would match anything.
         if not marks or any(w in folded for w in marks):
             bag = Counter(tokens(text, folded))
